@@ -1,0 +1,142 @@
+#include "core/probe.h"
+
+#include "core/syscalls.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+
+namespace core {
+
+namespace {
+
+std::string names(const std::vector<int>& numbers) {
+  std::string out;
+  for (int nr : numbers) {
+    if (!out.empty()) {
+      out += ',';
+    }
+    out += SyscallTable::get().name(nr);
+  }
+  return out;
+}
+
+constexpr std::array<ProbeEnd, 5> k_ends = {ProbeEnd::judged, ProbeEnd::app_exited,
+                                            ProbeEnd::not_ready, ProbeEnd::app_timeout,
+                                            ProbeEnd::test_timeout};
+
+Injection injection_from(const std::string& s) {
+  if (s == "stub") {
+    return Injection::stub;
+  }
+  if (s == "fake") {
+    return Injection::fake;
+  }
+  throw nlohmann::json::other_error::create(501, "unknown injection '" + s + "'", nullptr);
+}
+
+} // namespace
+
+std::string Probe::describe() const {
+  std::string out = fmt::format("stub{{{}}} fake{{{}}}", names(stub), names(fake));
+  for (const ArgRule& a : args) {
+    out += fmt::format(" {}({}:arg{}={:#x}{})", to_string(a.injection),
+                       SyscallTable::get().name(a.nr), a.arg, a.value,
+                       a.mask ? fmt::format("&{:#x}", a.mask) : "");
+  }
+  for (const PathRule& p : paths) {
+    out += fmt::format(" {}({})", to_string(p.action), p.path);
+  }
+  return out;
+}
+
+const char* to_string(ProbeEnd end) {
+  switch (end) {
+  case ProbeEnd::judged:
+    return "judged";
+  case ProbeEnd::app_exited:
+    return "app_exited";
+  case ProbeEnd::not_ready:
+    return "not_ready";
+  case ProbeEnd::app_timeout:
+    return "app_timeout";
+  case ProbeEnd::test_timeout:
+    return "test_timeout";
+  }
+  return "judged";
+}
+
+void to_json(nlohmann::json& j, const ArgRule& r) {
+  j = {{"nr", r.nr},
+       {"arg", r.arg},
+       {"value", r.value},
+       {"mask", r.mask},
+       {"injection", to_string(r.injection)}};
+}
+
+void from_json(const nlohmann::json& j, ArgRule& r) {
+  r.nr = j.at("nr").get<int>();
+  r.arg = j.at("arg").get<unsigned>();
+  r.value = j.at("value").get<uint64_t>();
+  r.mask = j.value("mask", uint64_t{0});
+  r.injection = injection_from(j.at("injection").get<std::string>());
+}
+
+void to_json(nlohmann::json& j, const PathRule& r) {
+  j = {{"path", r.path}, {"action", to_string(r.action)}};
+}
+
+void from_json(const nlohmann::json& j, PathRule& r) {
+  r.path = j.at("path").get<std::string>();
+  std::string action = j.at("action").get<std::string>();
+  if (action != "enoent" && action != "empty") {
+    throw nlohmann::json::other_error::create(501, "unknown path action '" + action + "'", nullptr);
+  }
+  r.action = action == "enoent" ? PathAction::enoent : PathAction::empty;
+}
+
+void to_json(nlohmann::json& j, const Probe& p) {
+  j = {{"stub", p.stub}, {"fake", p.fake}, {"args", p.args}, {"paths", p.paths}};
+}
+
+void from_json(const nlohmann::json& j, Probe& p) {
+  p.stub = j.value("stub", std::vector<int>{});
+  p.fake = j.value("fake", std::vector<int>{});
+  p.args = j.value("args", std::vector<ArgRule>{});
+  p.paths = j.value("paths", std::vector<PathRule>{});
+  for (int nr : p.stub) {
+    if (nr < 0 || nr > k_max_syscall_nr) {
+      throw nlohmann::json::other_error::create(501, "syscall number out of range", nullptr);
+    }
+  }
+  for (int nr : p.fake) {
+    if (nr < 0 || nr > k_max_syscall_nr) {
+      throw nlohmann::json::other_error::create(501, "syscall number out of range", nullptr);
+    }
+  }
+}
+
+void to_json(nlohmann::json& j, const ProbeOutcome& o) {
+  j = {{"works", o.works},       {"infra_failure", o.infra_failure}, {"test_exit", o.test_exit},
+       {"ended", to_string(o.ended)}, {"seconds", o.seconds},           {"retries", o.retries},
+       {"note", o.note}};
+}
+
+void from_json(const nlohmann::json& j, ProbeOutcome& o) {
+  o.works = j.at("works").get<bool>();
+  o.infra_failure = j.value("infra_failure", false);
+  o.test_exit = j.value("test_exit", -1);
+  std::string ended = j.value("ended", "judged");
+  o.ended = ProbeEnd::judged;
+  for (ProbeEnd e : k_ends) {
+    if (ended == to_string(e)) {
+      o.ended = e;
+    }
+  }
+  o.seconds = j.value("seconds", 0.0);
+  o.retries = j.value("retries", 0u);
+  o.note = j.value("note", "");
+}
+
+} // namespace core
