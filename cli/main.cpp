@@ -12,8 +12,15 @@ int main(int argc, char** argv) {
   CLI::App app{"lupa: which Linux system calls does an application really need, and what does "
                "it do in the kernel?"};
   app.require_subcommand(1);
-  int verbosity = 0;
-  app.add_flag("-v,--verbose", verbosity, "More detail (repeat for debug output)");
+  app.add_flag_function(
+      "-v,--verbose",
+      [](int64_t count) {
+        util::log::set_level(count >= 2 ? util::log::Level::debug : util::log::Level::verbose);
+      },
+      "More detail (repeat for debug output)");
+  app.add_flag_function(
+      "-q,--quiet", [](int64_t) { util::log::set_level(util::log::Level::quiet); },
+      "Only errors");
   app.set_version_flag("--version", LUPA_VERSION);
   for (const auto& [name, setup] : cli::commands()) {
     setup(app);
