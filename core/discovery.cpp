@@ -1,0 +1,59 @@
+#include "core/discovery.h"
+
+#include "core/syscalls.h"
+
+#include <nlohmann/json.hpp>
+
+namespace core {
+
+void to_json(nlohmann::json& j, const Discovery& d) {
+  nlohmann::json counts = nlohmann::json::array();
+  for (const auto& [nr, count] : d.counts) {
+    counts.push_back({{"nr", nr}, {"name", SyscallTable::get().name(nr)}, {"count", count}});
+  }
+  nlohmann::json features = nlohmann::json::array();
+  for (const auto& [key, count] : d.features) {
+    features.push_back({{"nr", key.nr},
+                        {"arg", key.arg},
+                        {"value", key.value},
+                        {"mask", key.mask},
+                        {"count", count}});
+  }
+  nlohmann::json paths = nlohmann::json::array();
+  for (const auto& [path, use] : d.paths) {
+    paths.push_back({{"path", path}, {"count", use.count}, {"syscalls", use.syscalls}});
+  }
+  j = {{"backend", d.backend},
+       {"syscalls", std::move(counts)},
+       {"features", std::move(features)},
+       {"paths", std::move(paths)},
+       {"complete", d.complete},
+       {"lost_events", d.lost_events},
+       {"incomplete_reason", d.incomplete_reason},
+       {"seconds", d.seconds}};
+}
+
+void from_json(const nlohmann::json& j, Discovery& d) {
+  d = Discovery{};
+  d.backend = j.value("backend", "");
+  for (const nlohmann::json& s : j.at("syscalls")) {
+    d.counts[s.at("nr").get<int>()] = s.value("count", uint64_t{0});
+  }
+  for (const nlohmann::json& f : j.value("features", nlohmann::json::array())) {
+    FeatureKey key{f.at("nr").get<int>(), f.at("arg").get<unsigned>(), f.at("value").get<uint64_t>(),
+                   f.value("mask", uint64_t{0})};
+    d.features[key] = f.value("count", uint64_t{0});
+  }
+  for (const nlohmann::json& p : j.value("paths", nlohmann::json::array())) {
+    PathUse use;
+    use.count = p.value("count", uint64_t{0});
+    use.syscalls = p.value("syscalls", std::set<std::string>{});
+    d.paths[p.at("path").get<std::string>()] = std::move(use);
+  }
+  d.complete = j.value("complete", true);
+  d.lost_events = j.value("lost_events", uint64_t{0});
+  d.incomplete_reason = j.value("incomplete_reason", "");
+  d.seconds = j.value("seconds", 0.0);
+}
+
+} // namespace core

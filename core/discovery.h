@@ -1,0 +1,47 @@
+#pragma once
+// What discovery found: the syscalls an app made (with counts), the sub-feature argument values
+// and the pseudo-files it touched. Produced by the explorer's ptrace discovery and by the
+// tracer's eBPF discovery alike, so the two can be compared field by field.
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+
+namespace core {
+
+// A sub-feature key: argument `arg` of syscall `nr` had `value` (after `mask` when non-zero).
+struct FeatureKey {
+  int nr = -1;
+  unsigned arg = 0;
+  uint64_t value = 0;
+  uint64_t mask = 0;
+
+  auto operator<=>(const FeatureKey&) const = default;
+};
+
+struct PathUse {
+  uint64_t count = 0;
+  std::set<std::string> syscalls; // names of the calls that named the path
+
+  bool operator==(const PathUse&) const = default;
+};
+
+struct Discovery {
+  std::string backend;                 // "ptrace" or "ebpf"
+  std::map<int, uint64_t> counts;      // syscall number -> calls
+  std::map<FeatureKey, uint64_t> features;
+  std::map<std::string, PathUse> paths; // under /proc, /sys, /dev
+  bool complete = true;                // false when events were lost or a map filled up
+  uint64_t lost_events = 0;
+  std::string incomplete_reason;       // why complete is false
+  double seconds = 0;                  // wall time of the discovery run
+};
+
+void to_json(nlohmann::json& j, const Discovery& d);
+void from_json(const nlohmann::json& j, Discovery& d);
+
+} // namespace core
