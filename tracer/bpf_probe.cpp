@@ -5,7 +5,6 @@
 #include "core/syscalls.h"
 #include "tracer/capabilities.h"
 #include "tracer/probe.h"
-#include "tracer/tracefs.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -43,7 +42,6 @@ constexpr unsigned k_pidfd_thread = PIDFD_THREAD;
 #endif
 
 using SkeletonPtr = std::unique_ptr<sysdisc_bpf, decltype(&sysdisc_bpf__destroy)>;
-using LinkPtr = std::unique_ptr<bpf_link, decltype(&bpf_link__destroy)>;
 
 // libbpf's messages (verifier logs...) go to the -vv log, not straight to stderr.
 int libbpf_to_log(enum libbpf_print_level level, const char* format, va_list args) {
@@ -61,17 +59,6 @@ int libbpf_to_log(enum libbpf_print_level level, const char* format, va_list arg
   }
   util::log::write(util::log::Level::verbose, "libbpf: ", text);
   return n;
-}
-
-// The tracefs event of syscall `name`'s exit (stat is sys_exit_newstat), or empty.
-std::string exit_event_of(const std::filesystem::path& tracefs, const std::string& name) {
-  for (const std::string& event : {"sys_exit_" + name, "sys_exit_new" + name}) {
-    std::error_code ec;
-    if (std::filesystem::exists(tracefs / "events" / "syscalls" / event / "id", ec)) {
-      return event;
-    }
-  }
-  return {};
 }
 
 // The parent pid in /proc/<pid>/stat, or -1.
@@ -112,8 +99,7 @@ public:
   void stop() override;
 
 private:
-  util::Result<void> configure(const Scope& scope, const std::vector<bool>& path_retry);
-  util::Result<void> attach_exit_events();
+  util::Result<void> configure(const Scope& scope);
   util::Result<void> mark_tree(pid_t root);
   util::Result<void> mark_threads(pid_t pid, uint32_t slot);
   uint32_t allocate_slot(pid_t pid);
@@ -121,9 +107,6 @@ private:
   uint64_t recursion_misses() const;
 
   SkeletonPtr m_skel{nullptr, &sysdisc_bpf__destroy};
-  std::vector<LinkPtr> m_exit_links;
-  std::filesystem::path m_tracefs;
-  std::vector<std::string> m_exit_events;
   ProbeOptions m_options;
   unsigned m_ncpu = 1;
   std::set<pid_t> m_marked_tids;
@@ -151,37 +134,11 @@ util::Result<void> BpfProbe::start(const Scope& scope, const ProbeOptions& optio
   }
   m_ncpu = static_cast<unsigned>(ncpu);
 
-  // Paths not resident at sys_enter are read again at the exit of their syscall, through the
-  // per-syscall exit tracepoints (nearly free for other syscalls); without tracefs, a program
-  // on raw sys_exit does it at about +25 ns on every syscall of the machine.
-  std::vector<bool> path_retry(LUPA_NR_STRIDE, false);
-  bool raw_exit = false;
-  if (options.paths == RecordPaths::yes) {
-    util::Result<std::filesystem::path> tracefs = ensure_tracefs();
-    if (tracefs) {
-      m_tracefs = *tracefs;
-      for (int nr : core::path_syscalls()) {
-        std::string event = exit_event_of(m_tracefs, core::SyscallTable::get().name(nr));
-        if (!event.empty() && nr < LUPA_NR_STRIDE) {
-          m_exit_events.push_back(event);
-          path_retry[nr] = true;
-        }
-      }
-    } else {
-      util::log::warn("{}; reading unresident paths on raw sys_exit instead (slower)",
-                      tracefs.error());
-      raw_exit = true;
-      std::fill(path_retry.begin(), path_retry.end(), true);
-    }
-  }
-
   m_skel.reset(sysdisc_bpf__open());
   if (!m_skel) {
     return util::error(util::system_error_message("cannot open the BPF discovery object", errno));
   }
-  TRY(configure(scope, path_retry));
-  bpf_program__set_autoload(m_skel->progs.lupa_sys_exit, raw_exit);
-  bpf_program__set_autoload(m_skel->progs.lupa_path_exit, !m_exit_events.empty());
+  TRY(configure(scope));
 
   if (int err = sysdisc_bpf__load(m_skel.get()); err != 0) {
     return util::error(util::system_error_message(
@@ -190,17 +147,16 @@ util::Result<void> BpfProbe::start(const Scope& scope, const ProbeOptions& optio
   if (int err = sysdisc_bpf__attach(m_skel.get()); err != 0) {
     return util::error(util::system_error_message(
         "cannot attach the BPF discovery programs (tp_btf sys_enter, sched_process_fork, "
-        "sched_process_exec)",
+        "sched_process_exec, sched_process_exit)",
         -err));
   }
-  TRY(attach_exit_events());
   for (pid_t root : scope.roots) {
     TRY(mark_tree(root));
   }
   return {};
 }
 
-util::Result<void> BpfProbe::configure(const Scope& scope, const std::vector<bool>& path_retry) {
+util::Result<void> BpfProbe::configure(const Scope& scope) {
   auto* ro = m_skel->rodata; // struct sysdisc_bpf::sysdisc_bpf__rodata
   if (scope.cgroup) {
     ro->cgroup_id = scope.cgroup->id;
@@ -222,7 +178,6 @@ util::Result<void> BpfProbe::configure(const Scope& scope, const std::vector<boo
     info.feature_arg = LUPA_NO_ARG;
     info.feature_arg2 = LUPA_NO_ARG;
     info.path_arg = LUPA_NO_ARG;
-    info.path_retry = path_retry[nr] ? 1 : 0;
     std::vector<unsigned> args = core::subfeature_arg_indices(nr);
     if (args.size() > 2) {
       return util::error(fmt::format("syscall {} records {} sub-feature arguments; the BPF "
@@ -256,19 +211,6 @@ util::Result<void> BpfProbe::configure(const Scope& scope, const std::vector<boo
       return util::error(util::system_error_message(
           fmt::format("cannot size BPF map {}", bpf_map__name(size.map)), -err));
     }
-  }
-  return {};
-}
-
-util::Result<void> BpfProbe::attach_exit_events() {
-  for (const std::string& event : m_exit_events) {
-    bpf_link* link =
-        bpf_program__attach_tracepoint(m_skel->progs.lupa_path_exit, "syscalls", event.c_str());
-    if (link == nullptr) {
-      return util::error(
-          util::system_error_message(fmt::format("cannot attach to syscalls:{}", event), errno));
-    }
-    m_exit_links.emplace_back(link, &bpf_link__destroy);
   }
   return {};
 }
@@ -452,11 +394,11 @@ util::Result<RawCounts> BpfProbe::read() {
   }
   raw.slots_exhausted = m_skel->bss->stats[LUPA_STAT_SLOTS_EXHAUSTED];
   raw.triggers = m_skel->bss->stats[LUPA_STAT_TRIGGERS];
+  raw.paths_retried = m_skel->bss->stats[LUPA_STAT_PATHS_RETRIED];
   return raw;
 }
 
 void BpfProbe::stop() {
-  m_exit_links.clear();
   if (m_skel) {
     sysdisc_bpf__detach(m_skel.get());
   }

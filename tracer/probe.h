@@ -23,7 +23,7 @@ enum class RecordPaths { yes, no };
 struct ProbeOptions {
   RecordFeatures features = RecordFeatures::yes;
   RecordPaths paths = RecordPaths::yes;
-  uint32_t max_processes = 256;       // per-process slots; later processes share one slot
+  uint32_t max_processes = 64;        // per-process slots; later processes share one slot
   uint32_t max_feature_values = 8192; // distinct raw sub-feature values
   uint32_t max_paths = 8192;          // distinct (syscall, pseudo-file path) pairs
 };
@@ -85,6 +85,7 @@ struct RawCounts {
   std::map<Loss, uint64_t> losses; // only kinds that happened
   uint64_t slots_exhausted = 0;    // processes counted in the overflow slot
   uint64_t triggers = 0;           // exec triggers that started a traced tree
+  uint64_t paths_retried = 0;      // paths read at syscall exit (not resident at entry)
 };
 
 // A measurement in the kernel: start, read (any number of times), stop.

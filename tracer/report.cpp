@@ -104,6 +104,7 @@ TraceReport make_report(const RawCounts& raw, double seconds) {
   report.losses = raw.losses;
   report.slots_exhausted = raw.slots_exhausted;
   report.triggers = raw.triggers;
+  report.paths_retried = raw.paths_retried;
   std::vector<std::string> reasons;
   for (Loss loss : k_all_losses) {
     auto it = raw.losses.find(loss);
@@ -143,6 +144,8 @@ void to_json(nlohmann::json& j, const TraceReport& r) {
        {"processes", r.processes},
        {"losses", std::move(losses)},
        {"processes_merged", r.slots_exhausted},
+       {"exec_triggers", r.triggers},
+       {"paths_retried", r.paths_retried},
        {"total_calls", r.total_calls()}};
 }
 

@@ -30,6 +30,7 @@ struct TraceReport {
   std::map<Loss, uint64_t> losses;      // kinds that happened
   uint64_t slots_exhausted = 0;         // processes beyond max_processes (counted, but merged)
   uint64_t triggers = 0;                // exec triggers that started a traced tree
+  uint64_t paths_retried = 0;           // paths read at syscall exit (not resident at entry)
   uint64_t total_calls() const;
 };
 

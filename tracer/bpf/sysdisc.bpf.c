@@ -23,7 +23,6 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define LUPA_EEXIST 17
-#define LUPA_EFAULT 14
 #define LUPA_NR_EXECVE 59
 #define LUPA_NR_EXECVEAT 322
 
@@ -250,6 +249,23 @@ static __always_inline long record_path(long nr, __u64 ptr, enum lupa_mem mem)
 	return 0;
 }
 
+/* A path syscall whose path was not resident at its sys_enter (a string in a page the task
+ * never touched): the kernel faulted the page in while running that call, so it is read at the
+ * task's next syscall entry, at its exec (the kernel's copy) or at its exit. A program on raw
+ * sys_exit would cost about +25 ns on every syscall of the machine, and per-syscall exit
+ * tracepoints take about 70 ms each to detach. */
+static __always_inline void finish_pending_path(struct lupa_task *st)
+{
+	__u64 ptr = st->pending_ptr;
+	__u32 nr = st->pending_nr;
+	st->pending_ptr = 0;
+	st->pending_nr = 0;
+	if (record_path(nr, ptr, LUPA_USER_MEM) < 0)
+		lose(LUPA_LOSS_PATH_UNREADABLE);
+	else
+		__sync_fetch_and_add(&stats[LUPA_STAT_PATHS_RETRIED], 1);
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(lupa_sys_enter, struct pt_regs *regs, long id)
 {
@@ -264,6 +280,8 @@ int BPF_PROG(lupa_sys_enter, struct pt_regs *regs, long id)
 		if (!st)
 			return 0;
 	}
+	if (st->pending_ptr)
+		finish_pending_path(st);
 	if ((__u64)id >= LUPA_NR_STRIDE) {
 		lose(LUPA_LOSS_NR_OUT_OF_RANGE);
 		return 0;
@@ -277,54 +295,21 @@ int BPF_PROG(lupa_sys_enter, struct pt_regs *regs, long id)
 	__u8 path_arg = syscall_info[id].path_arg;
 	if (record_paths && path_arg != LUPA_NO_ARG) {
 		__u64 ptr = arg_of(regs, path_arg);
-		/* The page may not be resident yet: the kernel faults it in during the call, so a
-		 * failed read is retried at sys_exit. */
 		if (ptr && record_path(id, ptr, LUPA_USER_MEM) < 0) {
-			if (syscall_info[id].path_retry) {
-				st->pending_nr = id;
-				st->pending_ptr = ptr;
-			} else {
-				lose(LUPA_LOSS_PATH_UNREADABLE);
-			}
+			st->pending_nr = id;
+			st->pending_ptr = ptr;
 		}
 	}
 	return 0;
 }
 
-/* The exit half of a path syscall whose path was not resident at sys_enter. */
-static __always_inline void finish_pending_path(long ret)
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(lupa_exit, struct task_struct *p, bool group_dead)
 {
-	struct lupa_task *st = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
-	if (!st || !st->pending_ptr)
-		return;
-	__u64 ptr = st->pending_ptr;
-	__u32 nr = st->pending_nr;
-	st->pending_ptr = 0;
-	st->pending_nr = 0;
-	if ((nr == LUPA_NR_EXECVE || nr == LUPA_NR_EXECVEAT) && ret == 0) {
-		/* The old image is gone (sched_process_exec normally took the path already). */
-		lose(LUPA_LOSS_PATH_UNREADABLE);
-		return;
-	}
-	/* -EFAULT: the kernel could not read the path either; nothing was named. */
-	if (record_path(nr, ptr, LUPA_USER_MEM) < 0 && ret != -LUPA_EFAULT)
-		lose(LUPA_LOSS_PATH_UNREADABLE);
-}
-
-/* Attached by user space to syscalls:sys_exit_<name> of every path syscall only: a program on
- * raw sys_exit would run after every syscall of the machine (about +25 ns each here). */
-SEC("tracepoint")
-int lupa_path_exit(struct syscall_trace_exit *ctx)
-{
-	finish_pending_path(ctx->ret);
-	return 0;
-}
-
-/* The same on raw sys_exit, for kernels without per-syscall tracepoints. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(lupa_sys_exit, struct pt_regs *regs, long ret)
-{
-	finish_pending_path(ret);
+	/* Since 6.16 this runs before the task drops its memory (the two-argument form). */
+	struct lupa_task *st = bpf_task_storage_get(&tasks, p, 0, 0);
+	if (st && st->pending_ptr)
+		finish_pending_path(st);
 	return 0;
 }
 
@@ -360,7 +345,10 @@ int BPF_PROG(lupa_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 		}
 		if (st->pending_ptr) {
 			/* An exec whose path was not resident at sys_enter: the kernel's copy is here. */
-			record_path(st->pending_nr, (__u64)bprm->filename, LUPA_KERNEL_MEM);
+			if (record_path(st->pending_nr, (__u64)bprm->filename, LUPA_KERNEL_MEM) < 0)
+				lose(LUPA_LOSS_PATH_UNREADABLE);
+			else
+				__sync_fetch_and_add(&stats[LUPA_STAT_PATHS_RETRIED], 1);
 			st->pending_ptr = 0;
 			st->pending_nr = 0;
 		}

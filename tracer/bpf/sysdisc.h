@@ -17,7 +17,7 @@ struct lupa_syscall_info {
 	__u8 feature_arg;  /* argument index selecting a sub-feature, or LUPA_NO_ARG */
 	__u8 feature_arg2; /* a second one recorded with it (setsockopt level+name), or LUPA_NO_ARG */
 	__u8 path_arg;     /* argument index of a path, or LUPA_NO_ARG */
-	__u8 path_retry;   /* 1: an exit hook re-reads a path not resident at sys_enter */
+	__u8 pad;
 };
 
 /* A distinct raw sub-feature value seen (aggregated in a hash map with its count). */
@@ -39,7 +39,7 @@ struct lupa_path_key {
 /* Per-task state (task local storage): present iff the task is traced. */
 struct lupa_task {
 	__u32 slot;        /* process slot in the counts array (0: shared overflow slot) */
-	__u32 pending_nr;  /* a path syscall whose path must be read at sys_exit, or 0 */
+	__u32 pending_nr;  /* a path syscall whose path is read at the next syscall entry */
 	__u64 pending_ptr; /* user pointer of that path */
 };
 
@@ -66,6 +66,7 @@ enum lupa_loss {
 enum lupa_stat {
 	LUPA_STAT_SLOTS_EXHAUSTED = 0, /* processes that shared the overflow slot */
 	LUPA_STAT_TRIGGERS,            /* exec triggers that started a traced tree */
+	LUPA_STAT_PATHS_RETRIED,       /* paths read after their syscall (not resident before) */
 	LUPA_STAT_KINDS
 };
 
