@@ -8,9 +8,13 @@
 # the INTERFACE target <name>_skel that puts the skeleton's directory on the include path and
 # links libbpf. The skeleton's functions are named <name>_bpf__open/load/attach/destroy.
 #
+# Include it once (include_guard); bpf_object() works from any directory afterwards.
+#
 # Cache variables:
 #   LUPA_VMLINUX_H  a pinned vmlinux.h to use instead of dumping /sys/kernel/btf/vmlinux
 #                   (for build machines whose kernel has no BTF).
+
+include_guard(GLOBAL)
 
 find_program(LUPA_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin)
 find_program(LUPA_BPF_CLANG NAMES clang clang-16 clang-15 clang-14)
@@ -23,7 +27,8 @@ foreach(tool LUPA_BPFTOOL LUPA_BPF_CLANG LUPA_LLVM_STRIP)
 endforeach()
 
 set(LUPA_VMLINUX_H "" CACHE FILEPATH "A pinned vmlinux.h (default: generated from /sys/kernel/btf/vmlinux)")
-set(lupa_bpf_gen_dir ${CMAKE_BINARY_DIR}/bpf)
+set(LUPA_BPF_GEN_DIR ${CMAKE_BINARY_DIR}/bpf CACHE INTERNAL "generated BPF files")
+set(lupa_bpf_gen_dir ${LUPA_BPF_GEN_DIR})
 file(MAKE_DIRECTORY ${lupa_bpf_gen_dir})
 
 if(LUPA_VMLINUX_H)
@@ -50,9 +55,9 @@ endif()
 
 # The CPU architecture name libbpf's bpf_tracing.h expects (__TARGET_ARCH_<arch>).
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
-  set(lupa_bpf_arch x86)
+  set(LUPA_BPF_ARCH x86 CACHE INTERNAL "__TARGET_ARCH_ of BPF programs")
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
-  set(lupa_bpf_arch arm64)
+  set(LUPA_BPF_ARCH arm64 CACHE INTERNAL "__TARGET_ARCH_ of BPF programs")
 else()
   message(FATAL_ERROR "BPF programs: unsupported architecture ${CMAKE_SYSTEM_PROCESSOR}")
 endif()
@@ -60,6 +65,7 @@ endif()
 # bpf_object(<name> <source.bpf.c> [HEADERS <files...>]): see the top of this file.
 function(bpf_object name source)
   cmake_parse_arguments(ARG "" "" "HEADERS" ${ARGN})
+  set(lupa_bpf_gen_dir ${LUPA_BPF_GEN_DIR})
   get_filename_component(source_abs ${source} ABSOLUTE)
   get_filename_component(source_dir ${source_abs} DIRECTORY)
   set(out_dir ${lupa_bpf_gen_dir}/${name})
@@ -69,7 +75,7 @@ function(bpf_object name source)
 
   add_custom_command(
     OUTPUT ${object}
-    COMMAND ${LUPA_BPF_CLANG} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_${lupa_bpf_arch}
+    COMMAND ${LUPA_BPF_CLANG} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_${LUPA_BPF_ARCH}
             -Wall -Wno-unused-function
             -I${lupa_bpf_gen_dir} -I${source_dir} -I${PROJECT_SOURCE_DIR}
             -c ${source_abs} -o ${object}

@@ -3,6 +3,7 @@
 // output, and stdin/stdout on /dev/null around an in-process traced command (so that it sees
 // the same file descriptors as the strace reference run).
 
+#include "core/syscalls.h"
 #include "tracer/discovery.h"
 #include "util/fs.h"
 
@@ -26,6 +27,15 @@ inline std::optional<std::string> ebpf_skip_reason() {
   }
   return std::nullopt;
 }
+
+// Skips the current test when eBPF discovery cannot run here.
+#define SKIP_WITHOUT_EBPF()                                                                     \
+  if (std::optional<std::string> reason = ::lupa_test::ebpf_skip_reason()) {                    \
+    GTEST_SKIP() << *reason;                                                                    \
+  }
+
+// The number of syscall `name` (which must exist).
+inline int nr_of(const char* name) { return *core::SyscallTable::get().number(name); }
 
 // While alive, fds 0 and 1 of this process are /dev/null.
 class NullStdio {

@@ -10,15 +10,6 @@
 
 using namespace lupa_test;
 
-namespace {
-int nr_of(const char* name) { return *core::SyscallTable::get().number(name); }
-
-#define SKIP_WITHOUT_EBPF()                                                                     \
-  if (std::optional<std::string> reason = ebpf_skip_reason()) {                                 \
-    GTEST_SKIP() << *reason;                                                                    \
-  }
-} // namespace
-
 TEST(CliTrace, JsonOfACommand) {
   SKIP_WITHOUT_EBPF();
   Captured c = run_capture({LUPA_BIN, "trace", "syscalls", "--json", "--", LUPA_TRACEE, "work", "500"});

@@ -17,8 +17,6 @@ using namespace lupa_test;
 
 namespace {
 
-int nr_of(const char* name) { return *core::SyscallTable::get().number(name); }
-
 const char* k_docker = "/usr/bin/docker";
 
 class DockerTest : public ::testing::Test {
@@ -61,9 +59,19 @@ protected:
     return pid.value_or(-1);
   }
 
-  int wait_container(const std::string& name) {
+  // Measures `scope` while container `name` (init pid `init`) runs its app to the end.
+  TraceReport measure(const Scope& scope, pid_t init, const std::string& name) {
+    util::Result<std::unique_ptr<EbpfDiscovery>> d = EbpfDiscovery::start(scope);
+    EXPECT_TRUE(d) << d.error();
+    if (!d) {
+      return {};
+    }
+    EXPECT_EQ(::kill(init, SIGUSR1), 0);
     Captured wait = run_capture({k_docker, "wait", name});
-    return std::atoi(util::trim(wait.out).data());
+    EXPECT_EQ(util::trim(wait.out), "0") << wait.err;
+    util::Result<TraceReport> report = (*d)->finish();
+    EXPECT_TRUE(report) << report.error();
+    return report.value_or(TraceReport{});
   }
 
   std::string m_image;
@@ -86,15 +94,10 @@ TEST_F(DockerTest, AppStartedByTheContainersInitEqualsStrace) {
   ASSERT_TRUE(binary) << binary.error();
   scope.exec_trigger = ExecTrigger{init, *binary};
 
-  util::Result<std::unique_ptr<EbpfDiscovery>> d = EbpfDiscovery::start(scope);
-  ASSERT_TRUE(d) << d.error();
-  ASSERT_EQ(::kill(init, SIGUSR1), 0);
-  EXPECT_EQ(wait_container(name), 0);
-  util::Result<TraceReport> report = (*d)->finish();
-  ASSERT_TRUE(report) << report.error();
-  const core::Discovery& found = report->discovery;
+  TraceReport report = measure(scope, init, name);
+  const core::Discovery& found = report.discovery;
   EXPECT_TRUE(found.complete) << found.incomplete_reason;
-  EXPECT_EQ(report->triggers, 1U);
+  EXPECT_EQ(report.triggers, 1U);
 
   // The same static program run on the host under strace makes exactly these calls; the
   // init's own (sigwait, clone, wait4) are not counted.
@@ -105,7 +108,7 @@ TEST_F(DockerTest, AppStartedByTheContainersInitEqualsStrace) {
   EXPECT_EQ(found.features, reference->features);
   EXPECT_TRUE(set_differences(found, *reference).empty());
   EXPECT_FALSE(found.counts.contains(nr_of("rt_sigtimedwait")));
-  for (const ProcessCounts& p : report->processes) {
+  for (const ProcessCounts& p : report.processes) {
     EXPECT_NE(p.tgid, static_cast<uint32_t>(init));
   }
 }
@@ -118,18 +121,13 @@ TEST_F(DockerTest, WholeContainerCgroup) {
   ASSERT_TRUE(cgroup) << cgroup.error();
   Scope scope;
   scope.cgroup = *cgroup;
-  util::Result<std::unique_ptr<EbpfDiscovery>> d = EbpfDiscovery::start(scope);
-  ASSERT_TRUE(d) << d.error();
-  ASSERT_EQ(::kill(init, SIGUSR1), 0);
-  EXPECT_EQ(wait_container(name), 0);
-  util::Result<TraceReport> report = (*d)->finish();
-  ASSERT_TRUE(report) << report.error();
-  const core::Discovery& found = report->discovery;
+  TraceReport report = measure(scope, init, name);
+  const core::Discovery& found = report.discovery;
   EXPECT_TRUE(found.complete) << found.incomplete_reason;
   EXPECT_EQ(found.counts.at(nr_of("getppid")), 3000U);
   // Now the init is counted too: it forked the app and waited for it.
   bool init_seen = false;
-  for (const ProcessCounts& p : report->processes) {
+  for (const ProcessCounts& p : report.processes) {
     if (p.tgid == static_cast<uint32_t>(init)) {
       init_seen = true;
       EXPECT_TRUE(p.counts.contains(nr_of("wait4")));

@@ -17,13 +17,6 @@ using namespace lupa_test;
 
 namespace {
 
-int nr_of(const char* name) { return *core::SyscallTable::get().number(name); }
-
-#define SKIP_WITHOUT_EBPF()                                                                     \
-  if (std::optional<std::string> reason = ebpf_skip_reason()) {                                 \
-    GTEST_SKIP() << *reason;                                                                    \
-  }
-
 // `tracee waitwork N` started in the background: the parent pid and its child's.
 struct WaitWork {
   pid_t parent = -1;

@@ -2,7 +2,7 @@
  * runs alone in a FROM-scratch container image. Every mode makes a known set of syscalls.
  *
  *   tracee work N        N getppid, then pseudo-files, sub-features, a forked child (N more)
- *   tracee loop N        N getppid (the benchmark's syscall-heavy loop)
+ *   tracee loop N        N getppid (the benchmark's syscall-heavy loop); prints ns per call
  *   tracee threads N T   T threads doing N getppid each
  *   tracee launch PROG ARGS...   wait for SIGUSR1, then fork+exec PROG (the container's init
  *                        or lupa-explore role); exits with PROG's status
@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static void getppid_loop(long n)
@@ -162,7 +163,13 @@ int main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "work") == 0)
 		return work(atol(argv[2]));
 	if (argc >= 3 && strcmp(argv[1], "loop") == 0) {
-		getppid_loop(atol(argv[2]));
+		long n = atol(argv[2]);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0); /* vDSO: no syscall */
+		getppid_loop(n);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+		printf("%.1f\n", n > 0 ? ns / n : 0.0);
 		return 0;
 	}
 	if (argc >= 4 && strcmp(argv[1], "threads") == 0)
