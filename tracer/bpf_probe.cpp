@@ -247,6 +247,12 @@ util::Result<void> BpfProbe::mark_threads(pid_t pid, uint32_t slot) {
         if (errno == ESRCH) {
           continue; // the thread ended meanwhile
         }
+        if (errno == EINVAL && tid != pid) {
+          // No pidfds for threads before Linux 6.9: this thread's calls will be missing.
+          std::atomic_ref<__u64>(m_skel->bss->losses[LUPA_LOSS_TRACK_FAILED]).fetch_add(1);
+          m_marked_tids.insert(tid);
+          continue;
+        }
         return util::error(util::system_error_message(
             fmt::format("cannot open a pidfd for thread {} of process {}", tid, pid)));
       }

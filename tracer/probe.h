@@ -48,7 +48,7 @@ inline constexpr Loss k_all_losses[] = {
     Loss::count_missing,   Loss::program_skipped,
 };
 
-// What a Loss means, for messages ("path arguments unreadable").
+// What `loss` means, for messages ("path arguments unreadable").
 const char* describe(Loss loss);
 
 // One process slot as read from the kernel.
@@ -85,7 +85,7 @@ struct RawCounts {
   std::map<Loss, uint64_t> losses; // only kinds that happened
   uint64_t slots_exhausted = 0;    // processes counted in the overflow slot
   uint64_t triggers = 0;           // exec triggers that started a traced tree
-  uint64_t paths_retried = 0;      // paths read at syscall exit (not resident at entry)
+  uint64_t paths_retried = 0;      // paths read after their syscall (not resident before)
 };
 
 // A measurement in the kernel: start, read (any number of times), stop.

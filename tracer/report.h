@@ -21,6 +21,7 @@ struct ProcessCounts {
   std::string comm;    // command name at its last exec
   uint32_t execs = 0;  // execs seen while traced
   std::map<int, uint64_t> counts; // syscall number -> calls
+  // The sum of `counts`.
   uint64_t total() const;
 };
 
@@ -30,7 +31,8 @@ struct TraceReport {
   std::map<Loss, uint64_t> losses;      // kinds that happened
   uint64_t slots_exhausted = 0;         // processes beyond max_processes (counted, but merged)
   uint64_t triggers = 0;                // exec triggers that started a traced tree
-  uint64_t paths_retried = 0;           // paths read at syscall exit (not resident at entry)
+  uint64_t paths_retried = 0;           // paths read after their syscall (not resident before)
+  // The number of syscalls counted.
   uint64_t total_calls() const;
 };
 
@@ -42,7 +44,9 @@ TraceReport make_report(const RawCounts& raw, double seconds);
 // never fired), keeping earlier reasons.
 void mark_incomplete(TraceReport& report, const std::string& reason);
 
+// `p` as JSON: tgid, comm, execs, calls and {syscall name: count}.
 void to_json(nlohmann::json& j, const ProcessCounts& p);
+// `r` as JSON: the Discovery (core's model), processes, losses and the trace's facts.
 void to_json(nlohmann::json& j, const TraceReport& r);
 
 } // namespace tracer
