@@ -16,12 +16,16 @@ namespace {
 void run(const tracer::TraceSyscallsOptions& options) {
   util::Result<int> code = tracer::trace_syscalls(options, stdout);
   if (!code) {
-    // Capability problems come as one line per missing capability plus a HINT line.
-    std::vector<std::string> lines = util::split(code.error(), '\n');
-    for (size_t i = 0; i + 1 < lines.size(); ++i) {
-      util::log::error("{}", lines[i]);
+    // Capability problems come as one line per missing capability, then a HINT line.
+    for (const std::string& line : util::split(code.error(), '\n')) {
+      if (line.starts_with("HINT: ")) {
+        util::log::write(util::log::Level::quiet, "", line);
+      } else {
+        util::log::error("{}", line);
+      }
     }
-    throw util::Fatal(lines.back());
+    cli::set_exit_code(1);
+    return;
   }
   cli::set_exit_code(*code);
 }

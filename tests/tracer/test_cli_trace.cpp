@@ -73,3 +73,18 @@ TEST(CliTrace, MissingCommandIsOneErrorLine) {
   EXPECT_NE(c.status, 0);
   EXPECT_EQ(c.err, "lupa: error: lupa-no-such-command: command not found or not executable\n");
 }
+
+TEST(CliTrace, MissingCapabilitiesAreNamedWithAHint) {
+  if (util::find_in_path("setpriv").empty()) {
+    GTEST_SKIP() << "setpriv (util-linux) is not installed";
+  }
+  // Drop the capabilities from the bounding set: lupa runs without CAP_BPF, CAP_SYS_ADMIN.
+  Captured c = run_capture({"setpriv", "--bounding-set=-sys_admin,-bpf", LUPA_BIN, "trace",
+                            "syscalls", "--", "true"});
+  EXPECT_EQ(c.status, 1);
+  std::vector<std::string> lines = util::split(util::trim(c.err), '\n');
+  ASSERT_GE(lines.size(), 2U) << c.err;
+  EXPECT_TRUE(lines[0].starts_with("lupa: error: missing capability CAP_BPF")) << c.err;
+  EXPECT_TRUE(lines.back().starts_with("lupa: HINT: ")) << c.err;
+  EXPECT_TRUE(c.out.empty());
+}
