@@ -58,8 +58,7 @@ LUPA_COMMAND(trace, [](CLI::App& app) {
   cmd->add_option_function<double>(
       "-d,--duration", [options](double s) { options->duration = s; },
       "Stop after S seconds (default: when the command exits, or on Ctrl-C)");
-  cmd->add_option("-i,--interval", options->interval,
-                  "Print the counts so far every S seconds");
+  cmd->add_option("-i,--interval", options->interval, "Print the counts so far every S seconds");
   cmd->add_flag("--json", *json, "Print JSON (the core::Discovery model, processes, losses)");
   cmd->add_flag("-P,--per-process", *per_process, "Also print the counts of each process");
   cmd->add_flag("--details", *details, "Also print sub-feature values and pseudo-file paths");
@@ -77,7 +76,8 @@ LUPA_COMMAND(trace, [](CLI::App& app) {
     options->format = *json ? tracer::OutputFormat::json : tracer::OutputFormat::table;
     options->per_process = *per_process ? tracer::PerProcess::yes : tracer::PerProcess::no;
     options->details = *details ? tracer::Details::yes : tracer::Details::no;
-    options->probe.features = *no_features ? tracer::RecordFeatures::no : tracer::RecordFeatures::yes;
+    options->probe.features =
+        *no_features ? tracer::RecordFeatures::no : tracer::RecordFeatures::yes;
     options->probe.paths = *no_paths ? tracer::RecordPaths::no : tracer::RecordPaths::yes;
     run(*options);
   });

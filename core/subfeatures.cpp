@@ -49,15 +49,14 @@ const std::vector<NamedSpec>& named_specs() {
 // other calls that resolve a path).
 const std::vector<std::pair<std::string_view, unsigned>>& named_path_args() {
   static const std::vector<std::pair<std::string_view, unsigned>> args = {
-      {"open", 0},          {"openat", 1},       {"openat2", 1},      {"creat", 0},
-      {"stat", 0},          {"lstat", 0},        {"newfstatat", 1},   {"statx", 1},
-      {"access", 0},        {"faccessat", 1},    {"faccessat2", 1},   {"readlink", 0},
-      {"readlinkat", 1},    {"execve", 0},       {"execveat", 1},     {"truncate", 0},
-      {"chdir", 0},         {"statfs", 0},       {"getxattr", 0},     {"lgetxattr", 0},
-      {"listxattr", 0},     {"llistxattr", 0},   {"inotify_add_watch", 1},
-      {"mknod", 0},         {"mknodat", 1},      {"chmod", 0},        {"fchmodat", 1},
-      {"chown", 0},         {"lchown", 0},       {"fchownat", 1},     {"utimensat", 1},
-      {"name_to_handle_at", 1},
+      {"open", 0},       {"openat", 1},     {"openat2", 1},           {"creat", 0},
+      {"stat", 0},       {"lstat", 0},      {"newfstatat", 1},        {"statx", 1},
+      {"access", 0},     {"faccessat", 1},  {"faccessat2", 1},        {"readlink", 0},
+      {"readlinkat", 1}, {"execve", 0},     {"execveat", 1},          {"truncate", 0},
+      {"chdir", 0},      {"statfs", 0},     {"getxattr", 0},          {"lgetxattr", 0},
+      {"listxattr", 0},  {"llistxattr", 0}, {"inotify_add_watch", 1}, {"mknod", 0},
+      {"mknodat", 1},    {"chmod", 0},      {"fchmodat", 1},          {"chown", 0},
+      {"lchown", 0},     {"fchownat", 1},   {"utimensat", 1},         {"name_to_handle_at", 1},
   };
   return args;
 }

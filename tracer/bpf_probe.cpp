@@ -303,8 +303,8 @@ util::Result<std::vector<uint64_t>> BpfProbe::read_counts(uint32_t used) const {
   const int fd = bpf_map__fd(m_skel->maps.counts);
   uint32_t out_batch = 0;
   uint32_t count = entries;
-  int err = bpf_map_lookup_batch(fd, nullptr, &out_batch, keys.data(), values.data(), &count,
-                                 nullptr);
+  int err =
+      bpf_map_lookup_batch(fd, nullptr, &out_batch, keys.data(), values.data(), &count, nullptr);
   if ((err == 0 || errno == ENOENT) && count == entries) {
     return sum_per_cpu(values, m_ncpu);
   }
@@ -386,9 +386,8 @@ util::Result<RawCounts> BpfProbe::read() {
 
   const volatile __u64* losses = m_skel->bss->losses;
   const Loss kernel_kinds[LUPA_LOSS_KINDS] = {
-      Loss::track_failed,    Loss::feature_map_full, Loss::path_map_full,
-      Loss::path_unreadable, Loss::path_truncated,   Loss::nr_out_of_range,
-      Loss::count_missing,
+      Loss::track_failed,   Loss::feature_map_full, Loss::path_map_full, Loss::path_unreadable,
+      Loss::path_truncated, Loss::nr_out_of_range,  Loss::count_missing,
   };
   for (int i = 0; i < LUPA_LOSS_KINDS; ++i) {
     if (losses[i] != 0) {
@@ -412,6 +411,8 @@ void BpfProbe::stop() {
 
 } // namespace
 
-std::unique_ptr<SyscallProbe> make_bpf_probe() { return std::make_unique<BpfProbe>(); }
+std::unique_ptr<SyscallProbe> make_bpf_probe() {
+  return std::make_unique<BpfProbe>();
+}
 
 } // namespace tracer

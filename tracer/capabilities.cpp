@@ -15,8 +15,8 @@ util::Result<CapabilitySet> current_capabilities() {
     return util::error(util::system_error_message("capget"));
   }
   CapabilitySet caps;
-  caps.effective = static_cast<uint64_t>(data[0].effective) |
-                   (static_cast<uint64_t>(data[1].effective) << 32);
+  caps.effective =
+      static_cast<uint64_t>(data[0].effective) | (static_cast<uint64_t>(data[1].effective) << 32);
   return caps;
 }
 
@@ -26,7 +26,8 @@ std::vector<std::string> missing_bpf_capabilities(const CapabilitySet& caps) {
     return lines;
   }
   if (!caps.has(Capability::bpf)) {
-    lines.emplace_back("missing capability CAP_BPF: needed to load BPF programs and create BPF maps");
+    lines.emplace_back(
+        "missing capability CAP_BPF: needed to load BPF programs and create BPF maps");
   }
   if (!caps.has(Capability::perfmon)) {
     lines.emplace_back(

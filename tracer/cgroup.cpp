@@ -128,9 +128,8 @@ util::Result<Cgroup> cgroup_at(const std::string& path) {
   cgroup.path = mount / relative.substr(1);
   struct stat st {};
   if (::stat(cgroup.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return util::error(
-        fmt::format("{} is not a cgroup v2 directory (cgroup2 is mounted at {})",
-                    cgroup.path.string(), mount.string()));
+    return util::error(fmt::format("{} is not a cgroup v2 directory (cgroup2 is mounted at {})",
+                                   cgroup.path.string(), mount.string()));
   }
   cgroup.id = st.st_ino;
   cgroup.level = depth_of(relative);
@@ -162,8 +161,8 @@ util::Result<pid_t> container_init_pid(std::string_view id, Engine engine) {
   if (podman) {
     return podman;
   }
-  return util::error(fmt::format("no running container {} ({}; {})", id, docker.error(),
-                                 podman.error()));
+  return util::error(
+      fmt::format("no running container {} ({}; {})", id, docker.error(), podman.error()));
 }
 
 util::Result<Cgroup> container_cgroup(std::string_view id, Engine engine) {

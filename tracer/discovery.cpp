@@ -28,7 +28,9 @@ constexpr std::chrono::seconds k_kill_grace{2};
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+extern "C" void on_stop_signal(int sig) {
+  g_stop_signal = sig;
+}
 
 // While alive, SIGINT and SIGTERM end the measurement instead of killing lupa, so the counts
 // so far are still reported (as `strace -c` does on Ctrl-C).
@@ -75,7 +77,9 @@ private:
   int m_fd;
 };
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 // Waits until every process of `pidfds` has ended (never when it is empty), the duration of
 // `options` has passed, or a stop signal came; takes the snapshots `options` asks for.
@@ -115,8 +119,8 @@ StopReason wait_until_stopped(const std::vector<int>& pidfds, const RunOptions& 
     }
     std::chrono::milliseconds wait = k_poll_slice;
     if (options.duration) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          start + *options.duration - now);
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(start + *options.duration - now);
       wait = std::min(wait, std::max(left, std::chrono::milliseconds(1)));
     }
     std::vector<pollfd> live;
@@ -193,15 +197,18 @@ util::Result<TraceReport> EbpfDiscovery::report() {
   double seconds = std::chrono::duration<double>(Clock::now() - m_start).count();
   TraceReport report = make_report(raw, seconds);
   if (m_scope.exec_trigger && m_scope.roots.empty() && report.triggers == 0) {
-    mark_incomplete(report, fmt::format("the traced program never started (no exec by process "
-                                        "{} or its children{})",
-                                        m_scope.exec_trigger->parent,
-                                        m_scope.exec_trigger->binary ? " of the given binary" : ""));
+    mark_incomplete(report,
+                    fmt::format("the traced program never started (no exec by process "
+                                "{} or its children{})",
+                                m_scope.exec_trigger->parent,
+                                m_scope.exec_trigger->binary ? " of the given binary" : ""));
   }
   return report;
 }
 
-util::Result<TraceReport> EbpfDiscovery::snapshot() { return report(); }
+util::Result<TraceReport> EbpfDiscovery::snapshot() {
+  return report();
+}
 
 util::Result<TraceReport> EbpfDiscovery::finish() {
   if (!m_stopped) {
@@ -279,7 +286,8 @@ util::Result<CommandTrace> discover_command(const std::vector<std::string>& argv
   int err = 0;
   if (::read(error_read.get(), &err, sizeof(err)) == sizeof(err)) {
     terminate_and_reap(child, pidfd.get());
-    return util::error(util::system_error_message(fmt::format("cannot run {}", program.string()), err));
+    return util::error(
+        util::system_error_message(fmt::format("cannot run {}", program.string()), err));
   }
 
   CommandTrace trace;

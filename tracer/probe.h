@@ -43,9 +43,8 @@ enum class Loss {
 
 // Every Loss value, in declaration order.
 inline constexpr Loss k_all_losses[] = {
-    Loss::track_failed,    Loss::feature_map_full, Loss::path_map_full,
-    Loss::path_unreadable, Loss::path_truncated,   Loss::nr_out_of_range,
-    Loss::count_missing,   Loss::program_skipped,
+    Loss::track_failed,   Loss::feature_map_full, Loss::path_map_full, Loss::path_unreadable,
+    Loss::path_truncated, Loss::nr_out_of_range,  Loss::count_missing, Loss::program_skipped,
 };
 
 // What `loss` means, for messages ("path arguments unreadable").
@@ -53,10 +52,10 @@ const char* describe(Loss loss);
 
 // One process slot as read from the kernel.
 struct RawSlot {
-  uint32_t slot = 0;  // 0: the overflow slot shared by processes beyond max_processes
-  uint32_t tgid = 0;  // the process (0 for the overflow slot)
-  uint32_t execs = 0; // execs seen while traced
-  std::string comm;   // its command name at the last exec
+  uint32_t slot = 0;            // 0: the overflow slot shared by processes beyond max_processes
+  uint32_t tgid = 0;            // the process (0 for the overflow slot)
+  uint32_t execs = 0;           // execs seen while traced
+  std::string comm;             // its command name at the last exec
   std::vector<uint64_t> counts; // calls per syscall number, summed over CPUs
 };
 

@@ -14,14 +14,22 @@ namespace tracer {
 
 const char* describe(Loss loss) {
   switch (loss) {
-  case Loss::track_failed: return "new tasks of the traced tree not tracked";
-  case Loss::feature_map_full: return "sub-feature values dropped (map full)";
-  case Loss::path_map_full: return "pseudo-file paths dropped (map full)";
-  case Loss::path_unreadable: return "path arguments unreadable";
-  case Loss::path_truncated: return "pseudo-file paths truncated";
-  case Loss::nr_out_of_range: return "syscalls with a number outside 0-511";
-  case Loss::count_missing: return "counter updates without a counter";
-  case Loss::program_skipped: return "BPF program runs skipped by the kernel";
+  case Loss::track_failed:
+    return "new tasks of the traced tree not tracked";
+  case Loss::feature_map_full:
+    return "sub-feature values dropped (map full)";
+  case Loss::path_map_full:
+    return "pseudo-file paths dropped (map full)";
+  case Loss::path_unreadable:
+    return "path arguments unreadable";
+  case Loss::path_truncated:
+    return "pseudo-file paths truncated";
+  case Loss::nr_out_of_range:
+    return "syscalls with a number outside 0-511";
+  case Loss::count_missing:
+    return "counter updates without a counter";
+  case Loss::program_skipped:
+    return "BPF program runs skipped by the kernel";
   }
   return "unknown loss";
 }
@@ -80,7 +88,8 @@ TraceReport make_report(const RawCounts& raw, double seconds) {
   std::stable_sort(report.processes.begin(), report.processes.end(),
                    [](const ProcessCounts& a, const ProcessCounts& b) {
                      // The overflow slot (tgid 0) last.
-                     return (a.tgid == 0 ? UINT32_MAX : a.tgid) < (b.tgid == 0 ? UINT32_MAX : b.tgid);
+                     return (a.tgid == 0 ? UINT32_MAX : a.tgid) <
+                            (b.tgid == 0 ? UINT32_MAX : b.tgid);
                    });
 
   for (const RawFeature& f : raw.features) {
@@ -131,7 +140,10 @@ void to_json(nlohmann::json& j, const ProcessCounts& p) {
   for (const auto& [nr, count] : p.counts) {
     counts[core::SyscallTable::get().name(nr)] = count;
   }
-  j = {{"tgid", p.tgid}, {"comm", p.comm}, {"execs", p.execs}, {"calls", p.total()},
+  j = {{"tgid", p.tgid},
+       {"comm", p.comm},
+       {"execs", p.execs},
+       {"calls", p.total()},
        {"syscalls", std::move(counts)}};
 }
 
@@ -140,12 +152,9 @@ void to_json(nlohmann::json& j, const TraceReport& r) {
   for (const auto& [loss, count] : r.losses) {
     losses[describe(loss)] = count;
   }
-  j = {{"discovery", r.discovery},
-       {"processes", r.processes},
-       {"losses", std::move(losses)},
-       {"processes_merged", r.slots_exhausted},
-       {"exec_triggers", r.triggers},
-       {"paths_retried", r.paths_retried},
+  j = {{"discovery", r.discovery},      {"processes", r.processes},
+       {"losses", std::move(losses)},   {"processes_merged", r.slots_exhausted},
+       {"exec_triggers", r.triggers},   {"paths_retried", r.paths_retried},
        {"total_calls", r.total_calls()}};
 }
 

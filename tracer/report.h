@@ -17,9 +17,9 @@ namespace tracer {
 
 // The syscalls of one traced process.
 struct ProcessCounts {
-  uint32_t tgid = 0;   // 0: the processes that shared the overflow slot
-  std::string comm;    // command name at its last exec
-  uint32_t execs = 0;  // execs seen while traced
+  uint32_t tgid = 0;              // 0: the processes that shared the overflow slot
+  std::string comm;               // command name at its last exec
+  uint32_t execs = 0;             // execs seen while traced
   std::map<int, uint64_t> counts; // syscall number -> calls
   // The sum of `counts`.
   uint64_t total() const;

@@ -43,8 +43,8 @@ std::string Scope::describe() const {
     parts.push_back(fmt::format("cgroup {}", cgroup->relative));
   }
   if (!roots.empty()) {
-    parts.push_back(fmt::format("process tree{} {}", roots.size() > 1 ? "s" : "",
-                                fmt::join(roots, ", ")));
+    parts.push_back(
+        fmt::format("process tree{} {}", roots.size() > 1 ? "s" : "", fmt::join(roots, ", ")));
   }
   if (exec_trigger) {
     parts.push_back(fmt::format("from the exec{} by process {} or its children",

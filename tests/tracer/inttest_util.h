@@ -29,13 +29,15 @@ inline std::optional<std::string> ebpf_skip_reason() {
 }
 
 // Skips the current test when eBPF discovery cannot run here.
-#define SKIP_WITHOUT_EBPF()                                                                     \
-  if (std::optional<std::string> reason = ::lupa_test::ebpf_skip_reason()) {                    \
-    GTEST_SKIP() << *reason;                                                                    \
+#define SKIP_WITHOUT_EBPF()                                                                        \
+  if (std::optional<std::string> reason = ::lupa_test::ebpf_skip_reason()) {                       \
+    GTEST_SKIP() << *reason;                                                                       \
   }
 
 // The number of syscall `name` (which must exist).
-inline int nr_of(const char* name) { return *core::SyscallTable::get().number(name); }
+inline int nr_of(const char* name) {
+  return *core::SyscallTable::get().number(name);
+}
 
 // While alive, fds 0 and 1 of this process are /dev/null.
 class NullStdio {

@@ -74,7 +74,8 @@ std::optional<std::string> unquote(std::string_view arg) {
     if (arg[i] == '\\' && i + 1 < end) {
       char e = arg[++i];
       if (e == 'x' && i + 2 < end) {
-        out += static_cast<char>(std::strtol(std::string(arg.substr(i + 1, 2)).c_str(), nullptr, 16));
+        out +=
+            static_cast<char>(std::strtol(std::string(arg.substr(i + 1, 2)).c_str(), nullptr, 16));
         i += 2;
       } else if (e == 'n') {
         out += '\n';
@@ -109,8 +110,9 @@ util::Result<void> parse_strace_process(std::string_view text, core::Discovery& 
       continue;
     }
     std::string name = line.substr(0, open);
-    if (!std::all_of(name.begin(), name.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; })) {
+    if (!std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+        })) {
       continue;
     }
     std::optional<int> nr = syscall_number(name);
@@ -146,8 +148,13 @@ util::Result<core::Discovery> strace_discovery(const std::vector<std::string>& a
   }
   util::TempDir dir("lupa-strace");
   std::vector<std::string> full = {
-      strace.string(), "-ff", "-qq", "-o", (dir.path() / "trace").string(),
-      "-e", "raw=ioctl,fcntl,prctl,arch_prctl,socket,madvise,clone,mmap,mprotect,setsockopt,futex",
+      strace.string(),
+      "-ff",
+      "-qq",
+      "-o",
+      (dir.path() / "trace").string(),
+      "-e",
+      "raw=ioctl,fcntl,prctl,arch_prctl,socket,madvise,clone,mmap,mprotect,setsockopt,futex",
       "--"};
   full.insert(full.end(), argv.begin(), argv.end());
   std::vector<char*> args;
@@ -192,7 +199,8 @@ std::vector<std::string> set_differences(const core::Discovery& a, const core::D
   auto side = [&](const core::Discovery& x, const core::Discovery& y) {
     for (const auto& [nr, count] : x.counts) {
       if (!y.counts.contains(nr)) {
-        out.push_back(fmt::format("syscall {} only in {} ({} calls)", table.name(nr), x.backend, count));
+        out.push_back(
+            fmt::format("syscall {} only in {} ({} calls)", table.name(nr), x.backend, count));
       }
     }
     for (const auto& [key, count] : x.features) {
@@ -207,11 +215,10 @@ std::vector<std::string> set_differences(const core::Discovery& a, const core::D
       if (it == y.paths.end()) {
         out.push_back(fmt::format("path {} only in {}", path, x.backend));
       } else if (&x == &a && it->second.syscalls != use.syscalls) {
-        out.push_back(fmt::format("path {} named by {} in {} but by {} in {}", path,
-                                  util::join({use.syscalls.begin(), use.syscalls.end()}, ","),
-                                  x.backend,
-                                  util::join({it->second.syscalls.begin(), it->second.syscalls.end()}, ","),
-                                  y.backend));
+        out.push_back(fmt::format(
+            "path {} named by {} in {} but by {} in {}", path,
+            util::join({use.syscalls.begin(), use.syscalls.end()}, ","), x.backend,
+            util::join({it->second.syscalls.begin(), it->second.syscalls.end()}, ","), y.backend));
       }
     }
   };

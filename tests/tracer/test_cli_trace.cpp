@@ -1,9 +1,10 @@
 // `lupa trace syscalls` as a user runs it: the real binary, its output and exit codes.
 #include "core/discovery.h"
 #include "core/syscalls.h"
-#include "inttest_util.h"
 #include "tracer/cgroup.h"
 #include "util/strings.h"
+
+#include "inttest_util.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -12,7 +13,8 @@ using namespace lupa_test;
 
 TEST(CliTrace, JsonOfACommand) {
   SKIP_WITHOUT_EBPF();
-  Captured c = run_capture({LUPA_BIN, "trace", "syscalls", "--json", "--", LUPA_TRACEE, "work", "500"});
+  Captured c =
+      run_capture({LUPA_BIN, "trace", "syscalls", "--json", "--", LUPA_TRACEE, "work", "500"});
   ASSERT_EQ(c.status, 0) << c.err;
   nlohmann::json j = nlohmann::json::parse(c.out);
   core::Discovery d = j.at("discovery").get<core::Discovery>();
@@ -26,8 +28,8 @@ TEST(CliTrace, JsonOfACommand) {
 
 TEST(CliTrace, TableAndTheCommandsExitStatus) {
   SKIP_WITHOUT_EBPF();
-  Captured c = run_capture({LUPA_BIN, "trace", "syscalls", "--per-process", "--", "sh", "-c",
-                            "exit 3"});
+  Captured c =
+      run_capture({LUPA_BIN, "trace", "syscalls", "--per-process", "--", "sh", "-c", "exit 3"});
   EXPECT_EQ(c.status, 3) << c.err;
   EXPECT_NE(c.out.find("exit_group"), std::string::npos) << c.out;
   EXPECT_NE(c.out.find("total ("), std::string::npos) << c.out;
@@ -42,8 +44,8 @@ TEST(CliTrace, AnEmptyCgroupForADuration) {
   }
   std::filesystem::path cgroup = *mount / fmt::format("lupa-test-tracer-cli-{}", ::getpid());
   std::filesystem::create_directory(cgroup);
-  Captured c = run_capture({LUPA_BIN, "trace", "syscalls", "--json", "--cgroup", cgroup.string(),
-                            "--duration", "0.3"});
+  Captured c = run_capture(
+      {LUPA_BIN, "trace", "syscalls", "--json", "--cgroup", cgroup.string(), "--duration", "0.3"});
   ::rmdir(cgroup.c_str());
   ASSERT_EQ(c.status, 0) << c.err;
   nlohmann::json j = nlohmann::json::parse(c.out);
@@ -79,8 +81,8 @@ TEST(CliTrace, MissingCapabilitiesAreNamedWithAHint) {
     GTEST_SKIP() << "setpriv (util-linux) is not installed";
   }
   // Drop the capabilities from the bounding set: lupa runs without CAP_BPF, CAP_SYS_ADMIN.
-  Captured c = run_capture({"setpriv", "--bounding-set=-sys_admin,-bpf", LUPA_BIN, "trace",
-                            "syscalls", "--", "true"});
+  Captured c = run_capture(
+      {"setpriv", "--bounding-set=-sys_admin,-bpf", LUPA_BIN, "trace", "syscalls", "--", "true"});
   EXPECT_EQ(c.status, 1);
   std::vector<std::string> lines = util::split(util::trim(c.err), '\n');
   ASSERT_GE(lines.size(), 2U) << c.err;

@@ -1,8 +1,9 @@
 // tracer/discovery with a mock probe: running a command (probe attached before the exec,
 // detached after), exit statuses, stops, errors, and the trigger check. No privilege needed.
-#include "mock_probe.h"
 #include "tracer/discovery.h"
 #include "util/fs.h"
+
+#include "mock_probe.h"
 
 #include <gtest/gtest.h>
 
@@ -30,7 +31,9 @@ std::unique_ptr<SyscallProbe> mock(const std::shared_ptr<MockProbeLog>& log,
   return std::make_unique<MockProbe>(log, std::move(raw), std::move(error));
 }
 
-bool no_children_left() { return ::waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD; }
+bool no_children_left() {
+  return ::waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD;
+}
 
 } // namespace
 
@@ -106,8 +109,8 @@ TEST(DiscoverCommand, MissingCommandIsOneClearError) {
 
 TEST(DiscoverCommand, ProbeFailureLeavesNoChildBehind) {
   auto log = std::make_shared<MockProbeLog>();
-  util::Result<CommandTrace> trace =
-      discover_command({"true"}, RunOptions{}, mock(log, triggered(), "missing capability CAP_BPF"));
+  util::Result<CommandTrace> trace = discover_command(
+      {"true"}, RunOptions{}, mock(log, triggered(), "missing capability CAP_BPF"));
   ASSERT_FALSE(trace);
   EXPECT_EQ(trace.error(), "missing capability CAP_BPF");
   EXPECT_TRUE(no_children_left());

@@ -2,11 +2,12 @@
 // static test program, no registry): the app's tree from its exec by the container's init
 // (the runner's case: "the app started by P as binary B"), and the whole container cgroup.
 #include "core/syscalls.h"
-#include "inttest_util.h"
-#include "strace_discovery.h"
 #include "tracer/cgroup.h"
 #include "tracer/discovery.h"
 #include "util/strings.h"
+
+#include "inttest_util.h"
+#include "strace_discovery.h"
 
 #include <gtest/gtest.h>
 
@@ -49,9 +50,8 @@ protected:
 
   // Starts `/tracee launch /tracee work N` detached; its init's host pid.
   pid_t start_container(const std::string& name, long n) {
-    Captured run = run_capture({k_docker, "run", "-d", "--network", "none", "--name", name,
-                                m_image, "/tracee", "launch", "/tracee", "work",
-                                std::to_string(n)});
+    Captured run = run_capture({k_docker, "run", "-d", "--network", "none", "--name", name, m_image,
+                                "/tracee", "launch", "/tracee", "work", std::to_string(n)});
     EXPECT_EQ(run.status, 0) << run.err;
     m_containers.push_back(name);
     util::Result<pid_t> pid = container_init_pid(name, Engine::docker);

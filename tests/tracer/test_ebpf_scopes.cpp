@@ -1,11 +1,12 @@
 // eBPF discovery scopes and loss accounting on real processes: running trees, threads, a
 // whole cgroup, an exec trigger with a binary filter, paths read at syscall exit, full maps.
 #include "core/syscalls.h"
-#include "inttest_util.h"
-#include "strace_discovery.h"
 #include "tracer/cgroup.h"
 #include "tracer/discovery.h"
 #include "util/strings.h"
+
+#include "inttest_util.h"
+#include "strace_discovery.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,11 @@
 // eBPF discovery against strace on the same deterministic programs: the same syscalls, the
 // same sub-feature keys, the same pseudo-files (and, for the test program, the same counts).
 #include "core/syscalls.h"
-#include "inttest_util.h"
-#include "strace_discovery.h"
 #include "tracer/discovery.h"
 #include "util/strings.h"
+
+#include "inttest_util.h"
+#include "strace_discovery.h"
 
 #include <gtest/gtest.h>
 
@@ -21,7 +22,9 @@ struct Case {
   bool exact_counts = false; // the program's counts do not vary between runs
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class EbpfVsStrace : public ::testing::TestWithParam<Case> {};
 
@@ -67,13 +70,14 @@ std::vector<Case> cases() {
   return {
       {"tracee_work", {LUPA_TRACEE, "work", "1000"}, true},
       {"ls", {"ls", "-la", "/proc/self/", "/dev/null"}},
-      {"cat", {"cat", "/proc/self/status", "/sys/kernel/mm/transparent_hugepage/enabled",
-               "/dev/null"}},
+      {"cat",
+       {"cat", "/proc/self/status", "/sys/kernel/mm/transparent_hugepage/enabled", "/dev/null"}},
       {"sort", {"sort", "/etc/services"}},
       {"date", {"date", "+%s"}},
       {"python3",
        {"python3", "-c",
-        "import os, socket; s = socket.socket(); s.close(); print(len(os.listdir('/proc/self/fd')))"}},
+        "import os, socket; s = socket.socket(); s.close(); "
+        "print(len(os.listdir('/proc/self/fd')))"}},
   };
 }
 

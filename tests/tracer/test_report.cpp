@@ -11,7 +11,9 @@ using namespace tracer;
 
 namespace {
 
-int nr_of(const char* name) { return *core::SyscallTable::get().number(name); }
+int nr_of(const char* name) {
+  return *core::SyscallTable::get().number(name);
+}
 
 RawSlot slot(uint32_t index, uint32_t tgid, std::string comm,
              std::initializer_list<std::pair<const char*, uint64_t>> counts) {

@@ -1,5 +1,6 @@
 // The strace reference parser the integration tests rely on.
 #include "core/syscalls.h"
+
 #include "strace_discovery.h"
 
 #include <gtest/gtest.h>
@@ -7,7 +8,9 @@
 using namespace lupa_test;
 
 namespace {
-int nr_of(const char* name) { return *core::SyscallTable::get().number(name); }
+int nr_of(const char* name) {
+  return *core::SyscallTable::get().number(name);
+}
 } // namespace
 
 TEST(StraceParse, CountsSyscallsFeaturesAndPaths) {

@@ -11,7 +11,9 @@
 using namespace core;
 
 namespace {
-int nr_of(const char* name) { return *SyscallTable::get().number(name); }
+int nr_of(const char* name) {
+  return *SyscallTable::get().number(name);
+}
 } // namespace
 
 TEST(SubFeatures, ValueArgumentsAreMasked) {

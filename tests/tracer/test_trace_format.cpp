@@ -7,7 +7,9 @@
 using namespace tracer;
 
 namespace {
-int nr_of(const char* name) { return *core::SyscallTable::get().number(name); }
+int nr_of(const char* name) {
+  return *core::SyscallTable::get().number(name);
+}
 } // namespace
 
 TEST(TraceSyscalls, NeedsExactlyOneThingToTrace) {
