@@ -150,11 +150,6 @@ double ns_per_call(const Run& r) {
   return std::stod(r.out);
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 struct Row {
   std::string technique;
   double value = 0;               // ns per call, or requests per second
@@ -187,8 +182,8 @@ void print_rows(const std::string& title, const std::string& unit, const std::ve
 
 using VariantsPtr = std::unique_ptr<benchvariants_bpf, decltype(&benchvariants_bpf__destroy)>;
 
-// The loop under one of the reference BPF programs (`hash` selects the hash-map design).
-double loop_under_variant(const Settings& s, bool hash, uint64_t* counted) {
+// One run of the loop under a reference BPF program (`hash` selects the hash-map design).
+Row loop_under_variant(const Settings& s, bool hash) {
   VariantsPtr skel(benchvariants_bpf__open(), &benchvariants_bpf__destroy);
   if (!skel) {
     throw std::runtime_error("cannot open the benchmark BPF variants");
@@ -199,35 +194,51 @@ double loop_under_variant(const Settings& s, bool hash, uint64_t* counted) {
   if (benchvariants_bpf__load(skel.get()) != 0 || benchvariants_bpf__attach(skel.get()) != 0) {
     throw std::runtime_error("cannot load/attach the benchmark BPF variants");
   }
-  std::vector<double> ns;
-  for (int i = 0; i < s.repeat; ++i) {
-    Paused p(loop_command(s.loop_calls));
-    if (hash) {
-      __u32 tgid = static_cast<__u32>(p.pid());
-      __u32 one = 1;
-      bpf_map__update_elem(skel->maps.bench_tree, &tgid, sizeof(tgid), &one, sizeof(one), BPF_ANY);
-    }
-    p.go();
-    ns.push_back(ns_per_call(p.wait()));
+  Paused p(loop_command(s.loop_calls));
+  if (hash) {
+    __u32 tgid = static_cast<__u32>(p.pid());
+    __u32 one = 1;
+    bpf_map__update_elem(skel->maps.bench_tree, &tgid, sizeof(tgid), &one, sizeof(one), BPF_ANY);
   }
+  p.go();
+  double ns = ns_per_call(p.wait());
   benchvariants_bpf__detach(skel.get());
-  if (hash && counted != nullptr) {
-    *counted = 0;
-    const int fd = bpf_map__fd(skel->maps.bench_counts);
-    struct {
-      __u32 tgid;
-      __u32 nr;
-    } key{}, next{};
-    void* prev = nullptr;
-    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-      __u64 v = 0;
-      bpf_map_lookup_elem(fd, &next, &v);
-      *counted += v;
-      key = next;
-      prev = &key;
-    }
+  if (!hash) {
+    return {
+        "eBPF floor: empty tp_btf sys_enter", ns, std::nullopt, 0, std::nullopt, "the hook alone"};
   }
-  return median(ns);
+  uint64_t counted = 0;
+  const int fd = bpf_map__fd(skel->maps.bench_counts);
+  struct {
+    __u32 tgid;
+    __u32 nr;
+  } key{}, next{};
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    __u64 v = 0;
+    bpf_map_lookup_elem(fd, &next, &v);
+    counted += v;
+    key = next;
+    prev = &key;
+  }
+  return {"eBPF hash maps (filter + count)",
+          ns,
+          counted,
+          ns * static_cast<double>(s.loop_calls) / 1e9,
+          std::nullopt,
+          "PLATFORM.md's design"};
+}
+
+Row loop_floor(const Settings& s) {
+  return loop_under_variant(s, false);
+}
+Row loop_hash(const Settings& s) {
+  return loop_under_variant(s, true);
+}
+
+Row loop_native(const Settings& s) {
+  return {"native",     ns_per_call(run(loop_command(s.loop_calls))), std::nullopt, 0,
+          std::nullopt, fmt::format("{} getppid", s.loop_calls)};
 }
 
 // eBPF discovery of the tree `p` starts when it execs (the tracer library, as the runner uses it).
@@ -249,62 +260,77 @@ tracer::TraceReport finish_discovery(tracer::EbpfDiscovery& d) {
   return std::move(*report);
 }
 
-// The loop under eBPF discovery.
-Row loop_under_discovery(const Settings& s) {
-  std::vector<double> ns;
-  Row row{"eBPF discovery (lupa tracer)", 0, uint64_t{0}, 0, uint64_t{0}, ""};
-  for (int i = 0; i < s.repeat; ++i) {
-    Paused p(loop_command(s.loop_calls));
-    std::unique_ptr<tracer::EbpfDiscovery> d = start_discovery(p);
-    p.go();
-    Run r = p.wait();
-    tracer::TraceReport report = finish_discovery(*d);
-    double per_call = ns_per_call(r);
-    ns.push_back(per_call);
-    row.events = *row.events + report.total_calls();
-    row.seconds += per_call * static_cast<double>(s.loop_calls) / 1e9;
-    row.lost = *row.lost + report.discovery.lost_events;
-  }
-  row.value = median(ns);
-  return row;
+Row loop_discovery(const Settings& s) {
+  Paused p(loop_command(s.loop_calls));
+  std::unique_ptr<tracer::EbpfDiscovery> d = start_discovery(p);
+  p.go();
+  Run r = p.wait();
+  tracer::TraceReport report = finish_discovery(*d);
+  double ns = ns_per_call(r);
+  return {"eBPF discovery (lupa tracer)",
+          ns,
+          report.total_calls(),
+          ns * static_cast<double>(s.loop_calls) / 1e9,
+          report.discovery.lost_events,
+          report.discovery.complete ? "" : report.discovery.incomplete_reason};
 }
 
 std::string self_exe() {
   return std::filesystem::read_symlink("/proc/self/exe").string();
 }
 
-void loop_benchmark(const Settings& s) {
-  std::vector<Row> rows;
-  std::vector<double> native;
-  for (int i = 0; i < s.repeat; ++i) {
-    native.push_back(ns_per_call(run(loop_command(s.loop_calls))));
-  }
-  rows.push_back({"native", median(native), std::nullopt, 0, std::nullopt,
-                  fmt::format("{} getppid, median of {}", s.loop_calls, s.repeat)});
-  rows.push_back({"eBPF floor: empty tp_btf sys_enter", loop_under_variant(s, false, nullptr),
-                  std::nullopt, 0, std::nullopt, "the hook alone"});
-  uint64_t hash_counted = 0;
-  double hash_ns = loop_under_variant(s, true, &hash_counted);
-  rows.push_back({"eBPF hash maps (filter + count)", hash_ns, hash_counted,
-                  hash_ns * static_cast<double>(s.loop_calls * s.repeat) / 1e9, std::nullopt,
-                  "PLATFORM.md's design"});
-  rows.push_back(loop_under_discovery(s));
-
-  std::vector<std::string> ptrace_cmd = {self_exe(), "ptrace-count", "--"};
+Row loop_ptrace(const Settings& s) {
+  std::vector<std::string> cmd = {self_exe(), "ptrace-count", "--"};
   std::vector<std::string> loop = loop_command(s.slow_calls);
-  ptrace_cmd.insert(ptrace_cmd.end(), loop.begin(), loop.end());
-  Run ptrace_run = run(ptrace_cmd);
-  double ptrace_ns = ns_per_call(ptrace_run);
-  rows.push_back({"ptrace discovery (PTRACE_SYSCALL)", ptrace_ns,
-                  std::stoull(util::split(ptrace_run.err, ' ').back()),
-                  ptrace_ns * static_cast<double>(s.slow_calls) / 1e9, uint64_t{0},
-                  fmt::format("bench's minimal counter, {} calls", s.slow_calls)});
+  cmd.insert(cmd.end(), loop.begin(), loop.end());
+  Run r = run(cmd);
+  double ns = ns_per_call(r);
+  return {"ptrace discovery (PTRACE_SYSCALL)",
+          ns,
+          std::stoull(util::split(r.err, ' ').back()),
+          ns * static_cast<double>(s.slow_calls) / 1e9,
+          uint64_t{0},
+          fmt::format("bench's minimal counter, {} calls", s.slow_calls)};
+}
 
-  std::vector<std::string> strace_cmd = {"strace", "-f", "-c", "-o", "/dev/null", "--"};
-  strace_cmd.insert(strace_cmd.end(), loop.begin(), loop.end());
-  rows.push_back({"strace -f -c", ns_per_call(run(strace_cmd)), std::nullopt, 0, std::nullopt,
-                  fmt::format("{} calls", s.slow_calls)});
-  print_rows("Syscall-heavy loop (getppid, pinned to CPU 1)", "ns/call", rows, false);
+Row loop_strace(const Settings& s) {
+  std::vector<std::string> cmd = {"strace", "-f", "-c", "-o", "/dev/null", "--"};
+  std::vector<std::string> loop = loop_command(s.slow_calls);
+  cmd.insert(cmd.end(), loop.begin(), loop.end());
+  return {"strace -f -c", ns_per_call(run(cmd)),
+          std::nullopt,   0,
+          std::nullopt,   fmt::format("{} calls", s.slow_calls)};
+}
+
+// Round after round of every technique, so that a busy moment of the shared machine hits them
+// alike; each technique's row is its run with the median value.
+template <typename Technique, typename... Args>
+std::vector<Row> median_rounds(int rounds, const std::vector<Technique>& techniques,
+                               const Args&... args) {
+  std::vector<std::vector<Row>> runs(techniques.size());
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t t = 0; t < techniques.size(); ++t) {
+      runs[t].push_back(techniques[t](args...));
+    }
+  }
+  std::vector<Row> rows;
+  for (std::vector<Row>& r : runs) {
+    std::sort(r.begin(), r.end(), [](const Row& a, const Row& b) { return a.value < b.value; });
+    rows.push_back(r[r.size() / 2]);
+  }
+  return rows;
+}
+
+void loop_benchmark(const Settings& s) {
+  using Technique = Row (*)(const Settings&);
+  std::vector<Row> rows =
+      median_rounds<Technique>(s.repeat, {loop_native, loop_floor, loop_hash, loop_discovery}, s);
+  // ptrace and strace: one run each, on fewer calls (about 70x slower per call).
+  rows.push_back(loop_ptrace(s));
+  rows.push_back(loop_strace(s));
+  print_rows(
+      fmt::format("Syscall-heavy loop (getppid, pinned to CPU 1), median of {} rounds", s.repeat),
+      "ns/call", rows, false);
 }
 
 bool port_open(int port) {
@@ -470,21 +496,9 @@ void nginx_benchmark(const Settings& s) {
     throw std::runtime_error(fmt::format("port {} is already in use", k_port));
   }
   Nginx nginx;
-  // Round after round of every technique, so that a busy moment of the shared machine hits
-  // them alike; each row is the run with the median req/s.
   using Technique = Row (*)(const Settings&, const Nginx&);
-  const Technique techniques[] = {nginx_native, nginx_discovery, nginx_ptrace, nginx_strace};
-  std::vector<std::vector<Row>> runs(std::size(techniques));
-  for (int round = 0; round < s.repeat; ++round) {
-    for (size_t t = 0; t < std::size(techniques); ++t) {
-      runs[t].push_back(techniques[t](s, nginx));
-    }
-  }
-  std::vector<Row> rows;
-  for (std::vector<Row>& r : runs) {
-    std::sort(r.begin(), r.end(), [](const Row& a, const Row& b) { return a.value < b.value; });
-    rows.push_back(r[r.size() / 2]);
-  }
+  std::vector<Row> rows = median_rounds<Technique>(
+      s.repeat, {nginx_native, nginx_discovery, nginx_ptrace, nginx_strace}, s, nginx);
   print_rows(fmt::format("nginx under wrk -t2 -c16 -d{}s, median of {} rounds (ratio = native "
                          "req/s / req/s)",
                          s.wrk_seconds, s.repeat),
