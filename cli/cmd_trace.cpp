@@ -55,6 +55,10 @@ LUPA_COMMAND(trace, [](CLI::App& app) {
       "--cgroup", [options](const std::string& path) { options->cgroup = path; },
       "A cgroup v2 (path below the cgroup2 mount, or absolute): trace every task in it");
   cmd->add_option("-p,--pid", options->pids, "Running process(es) to trace with descendants");
+  cmd->add_option_function<std::string>(
+      "--only-consider", [options](const std::string& bin) { options->only_consider = bin; },
+      "Count only the calls of processes running BIN (a path inside the container with "
+      "--container); the others are followed, not counted");
   cmd->add_option_function<double>(
       "-d,--duration", [options](double s) { options->duration = s; },
       "Stop after S seconds (default: when the command exits, or on Ctrl-C)");

@@ -101,7 +101,7 @@ public:
 private:
   util::Result<void> configure(const Scope& scope);
   util::Result<void> mark_tree(pid_t root);
-  util::Result<void> mark_threads(pid_t pid, uint32_t slot);
+  util::Result<void> mark_threads(pid_t pid, uint32_t slot, bool ignored);
   uint32_t allocate_slot(pid_t pid);
   util::Result<std::vector<uint64_t>> read_counts(uint32_t used) const;
   uint64_t recursion_misses() const;
@@ -110,6 +110,7 @@ private:
   ProbeOptions m_options;
   unsigned m_ncpu = 1;
   std::set<pid_t> m_marked_tids;
+  std::optional<BinaryId> m_only_binary;
 };
 
 util::Result<void> BpfProbe::start(const Scope& scope, const ProbeOptions& options) {
@@ -169,6 +170,11 @@ util::Result<void> BpfProbe::configure(const Scope& scope) {
       ro->trigger_dev = scope.exec_trigger->binary->kernel_dev();
       ro->trigger_ino = scope.exec_trigger->binary->ino;
     }
+  }
+  if (scope.only_binary) {
+    ro->only_dev = scope.only_binary->kernel_dev();
+    ro->only_ino = scope.only_binary->ino;
+    m_only_binary = scope.only_binary;
   }
   ro->max_slots = m_options.max_processes;
   ro->record_features = m_options.features == RecordFeatures::yes ? 1 : 0;
@@ -233,7 +239,7 @@ uint32_t BpfProbe::allocate_slot(pid_t pid) {
   return slot;
 }
 
-util::Result<void> BpfProbe::mark_threads(pid_t pid, uint32_t slot) {
+util::Result<void> BpfProbe::mark_threads(pid_t pid, uint32_t slot, bool ignored) {
   // Threads started by a thread not yet marked are missed by the fork program: list the
   // threads again until a pass finds no new one.
   for (bool found = true; found;) {
@@ -258,6 +264,7 @@ util::Result<void> BpfProbe::mark_threads(pid_t pid, uint32_t slot) {
       }
       lupa_task value{};
       value.slot = slot;
+      value.ignored = ignored ? 1 : 0;
       int err = bpf_map__update_elem(m_skel->maps.tasks, &pidfd, sizeof(pidfd), &value,
                                      sizeof(value), BPF_ANY);
       ::close(pidfd);
@@ -286,7 +293,13 @@ util::Result<void> BpfProbe::mark_tree(pid_t root) {
     if (!processes.insert(pid).second) {
       continue;
     }
-    TRY(mark_threads(pid, allocate_slot(pid)));
+    // With an only-binary, a process running another image is followed but not counted.
+    bool ignored = false;
+    if (m_only_binary) {
+      util::Result<BinaryId> image = BinaryId::of(fmt::format("/proc/{}/exe", pid));
+      ignored = !image || !(*image == *m_only_binary);
+    }
+    TRY(mark_threads(pid, allocate_slot(pid), ignored));
     for (pid_t other : numeric_entries("/proc")) {
       if (!processes.contains(other) && parent_of(other) == pid) {
         queue.push_back(other);

@@ -267,6 +267,7 @@ util::Result<CommandTrace> discover_command(const std::vector<std::string>& argv
 
   Scope scope;
   scope.exec_trigger = ExecTrigger{child, std::nullopt};
+  scope.only_binary = options.only_binary;
   util::Result<std::unique_ptr<EbpfDiscovery>> discovery =
       EbpfDiscovery::start(scope, options.probe, std::move(probe));
   if (!discovery) {

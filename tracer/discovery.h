@@ -73,6 +73,7 @@ struct RunOptions {
   std::chrono::milliseconds interval{0};             // call on_snapshot this often (0: never)
   std::function<void(const TraceReport&)> on_snapshot;
   ProbeOptions probe;
+  std::optional<BinaryId> only_binary; // discover_command: count only this binary's calls
 };
 
 // A traced command.

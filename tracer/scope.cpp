@@ -51,6 +51,9 @@ std::string Scope::describe() const {
                                 exec_trigger->binary ? " of the given binary" : "",
                                 exec_trigger->parent));
   }
+  if (only_binary) {
+    parts.push_back("counting only the calls of the given binary");
+  }
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 

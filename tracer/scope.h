@@ -48,6 +48,10 @@ struct Scope {
   std::optional<Cgroup> cgroup;            // only tasks in this cgroup or below it
   std::vector<pid_t> roots;                // running processes traced from now, with descendants
   std::optional<ExecTrigger> exec_trigger; // trees started by an exec
+  // When set, calls count only while a task's image is this binary (Loupe's --only-consider,
+  // for test suites whose harness runs the binary under test); other tasks are followed but
+  // not counted, and the execve that makes a task run it is judged by the image it left.
+  std::optional<BinaryId> only_binary;
 
   // True when every task of `cgroup` is traced (no tree was given).
   bool whole_cgroup() const { return cgroup.has_value() && roots.empty() && !exec_trigger; }

@@ -2,6 +2,7 @@
 
 #include "core/syscalls.h"
 #include "tracer/discovery.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 #include <fmt/format.h>
@@ -36,6 +37,23 @@ void append_syscalls(std::string& out, const std::map<int, uint64_t>& counts,
   out += fmt::format("{}100.00 {:>12} total ({} syscalls)\n", indent, total, rows.size());
 }
 
+// The binary of --only-consider: inside the container with --container, else on this machine.
+util::Result<BinaryId> only_binary_of(const TraceSyscallsOptions& options) {
+  const std::string& name = *options.only_consider;
+  std::filesystem::path path = name;
+  if (options.container) {
+    TRY_ASSIGN(pid_t init, container_init_pid(*options.container, options.engine));
+    path = fmt::format("/proc/{}/root/{}", init, name);
+  } else if (name.find('/') == std::string::npos) {
+    path = util::find_in_path(name);
+  }
+  util::Result<BinaryId> id = BinaryId::of(path.empty() ? std::filesystem::path(name) : path);
+  if (!id) {
+    return util::error(fmt::format("--only-consider {}: {}", name, id.error()));
+  }
+  return id;
+}
+
 } // namespace
 
 util::Result<Scope> resolve_scope(const TraceSyscallsOptions& options) {
@@ -58,6 +76,9 @@ util::Result<Scope> resolve_scope(const TraceSyscallsOptions& options) {
       return util::error(fmt::format("--container {}: {}", *options.container, cgroup.error()));
     }
     scope.cgroup = *cgroup;
+  }
+  if (options.only_consider) {
+    TRY_ASSIGN(scope.only_binary, only_binary_of(options));
   }
   if (options.cgroup) {
     util::Result<Cgroup> cgroup = cgroup_at(*options.cgroup);
@@ -115,9 +136,10 @@ util::Result<int> trace_syscalls(const TraceSyscallsOptions& options, std::FILE*
   if (options.interval < 0) {
     return util::error(fmt::format("--interval {}: must not be negative", options.interval));
   }
-  TRY_ASSIGN(Scope scope, options.command.empty() ? resolve_scope(options) : Scope{});
+  TRY_ASSIGN(Scope scope, resolve_scope(options));
   RunOptions run;
   run.probe = options.probe;
+  run.only_binary = scope.only_binary;
   if (options.duration) {
     run.duration = to_ms(*options.duration);
   }

@@ -25,16 +25,20 @@ struct TraceSyscallsOptions {
   std::optional<std::string> cgroup; // a cgroup v2 path
   std::vector<pid_t> pids;           // running process trees
   std::vector<std::string> command;  // a command to run and trace
-  std::optional<double> duration;    // seconds
-  double interval = 0;               // seconds between live tables; 0: final only
+  // Count only the calls of processes running this binary (a path in the container with
+  // --container; looked up in PATH otherwise).
+  std::optional<std::string> only_consider;
+  std::optional<double> duration; // seconds
+  double interval = 0;            // seconds between live tables; 0: final only
   OutputFormat format = OutputFormat::table;
   PerProcess per_process = PerProcess::no;
   Details details = Details::no; // sub-features and pseudo-files in the table
   ProbeOptions probe;
 };
 
-// The scope `options` selects (resolving --container and --cgroup), or an error naming the
-// option at fault; the command case is left to discover_command.
+// The scope `options` selects (resolving --container, --cgroup and --only-consider), or an
+// error naming the option at fault; for a command, only `only_binary` is set (the rest is
+// discover_command's).
 util::Result<Scope> resolve_scope(const TraceSyscallsOptions& options);
 
 // The text table of `report`: calls per syscall (most frequent first), then, as asked, the

@@ -59,6 +59,15 @@ TEST(DiscoverCommand, AttachesBeforeTheExecAndDetachesAfter) {
   EXPECT_TRUE(no_children_left());
 }
 
+TEST(DiscoverCommand, PassesTheOnlyBinaryToTheProbe) {
+  auto log = std::make_shared<MockProbeLog>();
+  RunOptions options;
+  options.only_binary = BinaryId{7, 8};
+  util::Result<CommandTrace> trace = discover_command({"true"}, options, mock(log));
+  ASSERT_TRUE(trace) << trace.error();
+  EXPECT_EQ(log->scope.only_binary, (BinaryId{7, 8}));
+}
+
 TEST(DiscoverCommand, ReportsTheExitStatusAsAShellDoes) {
   auto log = std::make_shared<MockProbeLog>();
   util::Result<CommandTrace> trace =

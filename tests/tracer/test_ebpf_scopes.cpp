@@ -243,3 +243,25 @@ TEST(EbpfScopes, MergedProcessesStillCountExactly) {
   EXPECT_EQ(report.slots_exhausted, 1U);
   EXPECT_EQ(report.processes.back().tgid, 0U);
 }
+
+TEST(EbpfScopes, OnlyConsiderCountsOnlyThatBinary) {
+  SKIP_WITHOUT_EBPF();
+  if (util::find_in_path("strace").empty()) {
+    GTEST_SKIP() << "strace is not installed";
+  }
+  // A shell (the harness) runs the tracee: only the tracee's calls count, from after the
+  // execve that made it (judged by the shell's image, as ptrace discovery does).
+  RunOptions options;
+  options.only_binary = BinaryId::of(LUPA_TRACEE).value();
+  const std::string script = fmt::format("{} work 100; true", LUPA_TRACEE);
+  util::Result<CommandTrace> trace = discover_command({"sh", "-c", script}, options);
+  ASSERT_TRUE(trace) << trace.error();
+  EXPECT_TRUE(trace->report.discovery.complete) << trace->report.discovery.incomplete_reason;
+
+  util::Result<core::Discovery> reference = strace_discovery({LUPA_TRACEE, "work", "100"});
+  ASSERT_TRUE(reference) << reference.error();
+  std::map<int, uint64_t> expected = reference->counts;
+  expected.erase(nr_of("execve")); // made by the shell's child
+  EXPECT_EQ(trace->report.discovery.counts, expected)
+      << util::join(set_differences(trace->report.discovery, *reference), "\n");
+}

@@ -10,7 +10,10 @@
  *  - whole_cgroup: every task of the cgroup is traced (else only the traced tree);
  *  - trigger_tgid (+ trigger_dev/ino): a tree starts when that process, or one of its children,
  *    execs (that binary); the exec syscall itself is counted once, as strace does;
- *  - user space may also mark running tasks as traced (task storage keyed by pidfd).
+ *  - user space may also mark running tasks as traced (task storage keyed by pidfd);
+ *  - only_dev/only_ino: calls count only while the task's image is that binary (Loupe's
+ *    --only-consider); other tasks of the tree are followed, not counted. As in ptrace
+ *    discovery, the execve that makes a task run the binary is judged by the image it left.
  * Traced tasks carry task local storage; forks of a traced task are traced too. */
 #include "vmlinux.h"
 
@@ -32,6 +35,8 @@ const volatile __u32 whole_cgroup = 0;
 const volatile __u32 trigger_tgid = 0;
 const volatile __u64 trigger_dev = 0;
 const volatile __u64 trigger_ino = 0;
+const volatile __u64 only_dev = 0;
+const volatile __u64 only_ino = 0;
 const volatile __u32 max_slots = 1;
 const volatile __u32 record_features = 1;
 const volatile __u32 record_paths = 1;
@@ -132,7 +137,7 @@ static __always_inline __u32 new_slot(struct task_struct *p)
 	return slot;
 }
 
-static __always_inline struct lupa_task *track(struct task_struct *p, __u32 slot)
+static __always_inline struct lupa_task *track(struct task_struct *p, __u32 slot, __u32 ignored)
 {
 	struct lupa_task *st =
 		bpf_task_storage_get(&tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -143,7 +148,20 @@ static __always_inline struct lupa_task *track(struct task_struct *p, __u32 slot
 	st->slot = slot;
 	st->pending_nr = 0;
 	st->pending_ptr = 0;
+	st->ignored = ignored;
 	return st;
+}
+
+static __always_inline bool is_file(struct file *file, __u64 dev, __u64 ino)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	return inode && BPF_CORE_READ(inode, i_ino) == ino && BPF_CORE_READ(inode, i_sb, s_dev) == dev;
+}
+
+/* 1 when `file` (a task's new image) is not the only-binary, so its calls do not count. */
+static __always_inline __u32 ignored_image(struct file *file)
+{
+	return only_ino && !is_file(file, only_dev, only_ino);
 }
 
 /* Whole-cgroup mode: a task of the cgroup met for the first time. */
@@ -163,7 +181,7 @@ static __always_inline struct lupa_task *track_lazily(struct task_struct *task)
 				slot = *known;
 		}
 	}
-	return track(task, slot);
+	return track(task, slot, ignored_image(BPF_CORE_READ(task, mm, exe_file)));
 }
 
 static __always_inline void count(__u32 slot, long nr)
@@ -282,6 +300,8 @@ int BPF_PROG(lupa_sys_enter, struct pt_regs *regs, long id)
 	}
 	if (st->pending_ptr)
 		finish_pending_path(st);
+	if (st->ignored)
+		return 0;
 	if ((__u64)id >= LUPA_NR_STRIDE) {
 		lose(LUPA_LOSS_NR_OUT_OF_RANGE);
 		return 0;
@@ -320,16 +340,13 @@ int BPF_PROG(lupa_fork, struct task_struct *parent, struct task_struct *child)
 	if (!pst)
 		return 0;
 	__u32 slot = child->tgid == parent->tgid ? pst->slot : new_slot(child);
-	track(child, slot);
+	track(child, slot, pst->ignored);
 	return 0;
 }
 
 static __always_inline bool is_trigger_binary(struct linux_binprm *bprm)
 {
-	if (!trigger_ino)
-		return true;
-	struct inode *inode = bprm->file->f_inode;
-	return inode->i_ino == trigger_ino && inode->i_sb->s_dev == trigger_dev;
+	return !trigger_ino || is_file(bprm->file, trigger_dev, trigger_ino);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -352,6 +369,7 @@ int BPF_PROG(lupa_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 			st->pending_ptr = 0;
 			st->pending_nr = 0;
 		}
+		st->ignored = ignored_image(bprm->file);
 		return 0;
 	}
 	if (!trigger_tgid)
@@ -362,7 +380,8 @@ int BPF_PROG(lupa_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 		return 0;
 
 	__u32 slot = new_slot(p);
-	st = track(p, slot);
+	__u32 ignored = ignored_image(bprm->file);
+	st = track(p, slot, ignored);
 	if (!st)
 		return 0;
 	__sync_fetch_and_add(&stats[LUPA_STAT_TRIGGERS], 1);
@@ -370,7 +389,10 @@ int BPF_PROG(lupa_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	if (info && slot)
 		info->execs = 1;
 
-	/* The exec that started the tree is counted once (its sys_enter came before tracking). */
+	/* The exec that started the tree is counted once (its sys_enter came before tracking),
+	 * unless the new image is not the only-binary. */
+	if (ignored)
+		return 0;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
 	long nr = regs ? BPF_CORE_READ(regs, orig_ax) : LUPA_NR_EXECVE;
 	if (nr != LUPA_NR_EXECVEAT)

@@ -41,6 +41,8 @@ struct lupa_task {
 	__u32 slot;        /* process slot in the counts array (0: shared overflow slot) */
 	__u32 pending_nr;  /* a path syscall whose path is read at the next syscall entry */
 	__u64 pending_ptr; /* user pointer of that path */
+	__u32 ignored;     /* 1: followed but not counted (its image is not the only-binary) */
+	__u32 pad;
 };
 
 /* Who owns a process slot. */
