@@ -2,7 +2,10 @@
 // `strace -f -c`, in one run, as ratios to the native figure of the same run:
 //  1. a syscall-heavy loop (getppid, pinned to one CPU with taskset): ns per call;
 //  2. nginx (Debian's, temporary config on port 18100) under wrk: requests per second;
-// plus events per second and losses of each measurement. Two eBPF reference points share the
+// plus events per second and losses of each measurement. The loop also reports the traced
+// thread's CPU time per call (BPF programs run in that thread, so their cost is in it), which
+// stays meaningful when other processes load the shared machine; ptrace and strace cost in
+// another process, so only their wall time counts. Two eBPF reference points share the
 // loop table: an empty program on the same hook (the floor) and the straightforward
 // hash-map design.
 //
@@ -143,21 +146,44 @@ std::vector<std::string> loop_command(long calls) {
   return {"taskset", "-c", "1", BENCH_TRACEE, "loop", std::to_string(calls)};
 }
 
-double ns_per_call(const Run& r) {
+// What the loop printed: wall and thread-CPU ns per call.
+struct LoopTime {
+  double wall = 0;
+  double cpu = 0;
+};
+
+LoopTime loop_time(const Run& r) {
   if (r.status != 0) {
     throw std::runtime_error(fmt::format("the loop failed (status {}): {}", r.status, r.err));
   }
-  return std::stod(r.out);
+  std::vector<std::string> fields = util::split(util::trim(r.out), ' ');
+  if (fields.size() != 2) {
+    throw std::runtime_error("the loop printed no timing: " + r.out);
+  }
+  return {std::stod(fields[0]), std::stod(fields[1])};
 }
 
 struct Row {
   std::string technique;
-  double value = 0;               // ns per call, or requests per second
+  double value = 0;               // wall ns per call, or requests per second
+  std::optional<double> cpu;      // the traced thread's CPU ns per call (loop, in-thread costs)
   std::optional<uint64_t> events; // syscalls the technique counted
   double seconds = 0;             // over which it counted them
   std::optional<uint64_t> lost;
   std::string note;
 };
+
+// A loop row from its timing `t` over `calls` calls.
+Row loop_row(std::string technique, const LoopTime& t, long calls, bool in_thread) {
+  Row row;
+  row.technique = std::move(technique);
+  row.value = t.wall;
+  if (in_thread) {
+    row.cpu = t.cpu;
+  }
+  row.seconds = t.wall * static_cast<double>(calls) / 1e9;
+  return row;
+}
 
 std::string events_per_second(const Row& r) {
   if (!r.events || r.seconds <= 0) {
@@ -169,13 +195,17 @@ std::string events_per_second(const Row& r) {
 void print_rows(const std::string& title, const std::string& unit, const std::vector<Row>& rows,
                 bool higher_is_better) {
   fmt::print("\n{}\n", title);
-  fmt::print("{:<34} {:>12} {:>8} {:>12} {:>11} {:>6}  {}\n", "technique", unit, "ratio", "events",
-             "events/s", "lost", "note");
-  const double base = rows.front().value;
+  const bool cpu = rows.front().cpu.has_value();
+  fmt::print("{:<34} {:>10} {:>7} {:>17} {:>10} {:>11} {:>5}  {}\n", "technique", unit, "ratio",
+             cpu ? "cpu ns/call ratio" : "", "events", "events/s", "lost", "note");
+  const Row& base = rows.front();
   for (const Row& r : rows) {
-    double ratio = higher_is_better ? base / r.value : r.value / base;
-    fmt::print("{:<34} {:>12.1f} {:>7.2f}x {:>12} {:>11} {:>6}  {}\n", r.technique, r.value, ratio,
-               r.events ? std::to_string(*r.events) : "-", events_per_second(r),
+    double ratio = higher_is_better ? base.value / r.value : r.value / base.value;
+    std::string cpu_text = r.cpu && base.cpu
+                               ? fmt::format("{:>9.1f} {:>6.2f}x", *r.cpu, *r.cpu / *base.cpu)
+                               : (cpu ? "-" : "");
+    fmt::print("{:<34} {:>10.1f} {:>6.2f}x {:>17} {:>10} {:>11} {:>5}  {}\n", r.technique, r.value,
+               ratio, cpu_text, r.events ? std::to_string(*r.events) : "-", events_per_second(r),
                r.lost ? std::to_string(*r.lost) : "-", r.note);
   }
 }
@@ -201,11 +231,12 @@ Row loop_under_variant(const Settings& s, bool hash) {
     bpf_map__update_elem(skel->maps.bench_tree, &tgid, sizeof(tgid), &one, sizeof(one), BPF_ANY);
   }
   p.go();
-  double ns = ns_per_call(p.wait());
+  LoopTime t = loop_time(p.wait());
   benchvariants_bpf__detach(skel.get());
   if (!hash) {
-    return {
-        "eBPF floor: empty tp_btf sys_enter", ns, std::nullopt, 0, std::nullopt, "the hook alone"};
+    Row row = loop_row("eBPF floor: empty tp_btf sys_enter", t, s.loop_calls, true);
+    row.note = "the hook alone";
+    return row;
   }
   uint64_t counted = 0;
   const int fd = bpf_map__fd(skel->maps.bench_counts);
@@ -221,12 +252,10 @@ Row loop_under_variant(const Settings& s, bool hash) {
     key = next;
     prev = &key;
   }
-  return {"eBPF hash maps (filter + count)",
-          ns,
-          counted,
-          ns * static_cast<double>(s.loop_calls) / 1e9,
-          std::nullopt,
-          "PLATFORM.md's design"};
+  Row row = loop_row("eBPF hash maps (filter + count)", t, s.loop_calls, true);
+  row.events = counted;
+  row.note = "PLATFORM.md's design";
+  return row;
 }
 
 Row loop_floor(const Settings& s) {
@@ -237,8 +266,9 @@ Row loop_hash(const Settings& s) {
 }
 
 Row loop_native(const Settings& s) {
-  return {"native",     ns_per_call(run(loop_command(s.loop_calls))), std::nullopt, 0,
-          std::nullopt, fmt::format("{} getppid", s.loop_calls)};
+  Row row = loop_row("native", loop_time(run(loop_command(s.loop_calls))), s.loop_calls, true);
+  row.note = fmt::format("{} getppid", s.loop_calls);
+  return row;
 }
 
 // eBPF discovery of the tree `p` starts when it execs (the tracer library, as the runner uses it).
@@ -266,40 +296,38 @@ Row loop_discovery(const Settings& s) {
   p.go();
   Run r = p.wait();
   tracer::TraceReport report = finish_discovery(*d);
-  double ns = ns_per_call(r);
-  return {"eBPF discovery (lupa tracer)",
-          ns,
-          report.total_calls(),
-          ns * static_cast<double>(s.loop_calls) / 1e9,
-          report.discovery.lost_events,
-          report.discovery.complete ? "" : report.discovery.incomplete_reason};
+  Row row = loop_row("eBPF discovery (lupa tracer)", loop_time(r), s.loop_calls, true);
+  row.events = report.total_calls();
+  row.lost = report.discovery.lost_events;
+  row.note = report.discovery.complete ? "" : report.discovery.incomplete_reason;
+  return row;
 }
 
 std::string self_exe() {
   return std::filesystem::read_symlink("/proc/self/exe").string();
 }
 
+// ptrace and strace cost in another process (the tracer) and in context switches: only their
+// wall time means something.
 Row loop_ptrace(const Settings& s) {
   std::vector<std::string> cmd = {self_exe(), "ptrace-count", "--"};
   std::vector<std::string> loop = loop_command(s.slow_calls);
   cmd.insert(cmd.end(), loop.begin(), loop.end());
   Run r = run(cmd);
-  double ns = ns_per_call(r);
-  return {"ptrace discovery (PTRACE_SYSCALL)",
-          ns,
-          std::stoull(util::split(r.err, ' ').back()),
-          ns * static_cast<double>(s.slow_calls) / 1e9,
-          uint64_t{0},
-          fmt::format("bench's minimal counter, {} calls", s.slow_calls)};
+  Row row = loop_row("ptrace discovery (PTRACE_SYSCALL)", loop_time(r), s.slow_calls, false);
+  row.events = std::stoull(util::split(r.err, ' ').back());
+  row.lost = 0;
+  row.note = fmt::format("bench's minimal counter, {} calls", s.slow_calls);
+  return row;
 }
 
 Row loop_strace(const Settings& s) {
   std::vector<std::string> cmd = {"strace", "-f", "-c", "-o", "/dev/null", "--"};
   std::vector<std::string> loop = loop_command(s.slow_calls);
   cmd.insert(cmd.end(), loop.begin(), loop.end());
-  return {"strace -f -c", ns_per_call(run(cmd)),
-          std::nullopt,   0,
-          std::nullopt,   fmt::format("{} calls", s.slow_calls)};
+  Row row = loop_row("strace -f -c", loop_time(run(cmd)), s.slow_calls, false);
+  row.note = fmt::format("{} calls", s.slow_calls);
+  return row;
 }
 
 // Round after round of every technique, so that a busy moment of the shared machine hits them
@@ -315,8 +343,18 @@ std::vector<Row> median_rounds(int rounds, const std::vector<Technique>& techniq
   }
   std::vector<Row> rows;
   for (std::vector<Row>& r : runs) {
+    std::vector<double> cpu;
+    for (const Row& run : r) {
+      if (run.cpu) {
+        cpu.push_back(*run.cpu);
+      }
+    }
     std::sort(r.begin(), r.end(), [](const Row& a, const Row& b) { return a.value < b.value; });
     rows.push_back(r[r.size() / 2]);
+    if (!cpu.empty()) {
+      std::sort(cpu.begin(), cpu.end());
+      rows.back().cpu = cpu[cpu.size() / 2];
+    }
   }
   return rows;
 }
@@ -414,7 +452,7 @@ Row nginx_native(const Settings& s, const Nginx& nginx) {
   double rps = wrk(s);
   nginx.stop();
   p.wait();
-  return {"native", rps, std::nullopt, 0, std::nullopt, ""};
+  return {.technique = "native", .value = rps};
 }
 
 Row nginx_discovery(const Settings& s, const Nginx& nginx) {
@@ -426,13 +464,13 @@ Row nginx_discovery(const Settings& s, const Nginx& nginx) {
   nginx.stop();
   p.wait();
   tracer::TraceReport report = finish_discovery(*d);
-  return {"eBPF discovery (lupa tracer)",
-          rps,
-          report.total_calls(),
-          report.discovery.seconds,
-          report.discovery.lost_events,
-          fmt::format("{} syscalls, {} processes", report.discovery.counts.size(),
-                      report.processes.size())};
+  return {.technique = "eBPF discovery (lupa tracer)",
+          .value = rps,
+          .events = report.total_calls(),
+          .seconds = report.discovery.seconds,
+          .lost = report.discovery.lost_events,
+          .note = fmt::format("{} syscalls, {} processes", report.discovery.counts.size(),
+                              report.processes.size())};
 }
 
 // nginx run by `prefix` (a tracer command) under wrk: requests per second, the tracer's
@@ -460,12 +498,12 @@ TracedNginx nginx_under(const Settings& s, const Nginx& nginx, std::vector<std::
 
 Row nginx_ptrace(const Settings& s, const Nginx& nginx) {
   TracedNginx t = nginx_under(s, nginx, {self_exe(), "ptrace-count", "--"});
-  return {"ptrace discovery (PTRACE_SYSCALL)",
-          t.rps,
-          std::stoull(util::split(t.run.err, ' ').back()),
-          t.seconds,
-          uint64_t{0},
-          "bench's minimal counter"};
+  return {.technique = "ptrace discovery (PTRACE_SYSCALL)",
+          .value = t.rps,
+          .events = std::stoull(util::split(t.run.err, ' ').back()),
+          .seconds = t.seconds,
+          .lost = 0,
+          .note = "bench's minimal counter"};
 }
 
 Row nginx_strace(const Settings& s, const Nginx& nginx) {
@@ -484,7 +522,11 @@ Row nginx_strace(const Settings& s, const Nginx& nginx) {
       calls = std::stoull(fields[3]);
     }
   }
-  return {"strace -f -c", t.rps, calls, t.seconds, std::nullopt, "exit_group not counted by -c"};
+  return {.technique = "strace -f -c",
+          .value = t.rps,
+          .events = calls,
+          .seconds = t.seconds,
+          .note = "exit_group not counted by -c"};
 }
 
 void nginx_benchmark(const Settings& s) {
