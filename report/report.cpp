@@ -135,7 +135,11 @@ std::vector<std::pair<std::string, std::string>> provenance(const db::RunData& r
       if (!text) {
         throw std::runtime_error(text.error());
       }
-      flatten(nlohmann::json::parse(*text), "provenance.json: ", rows);
+      std::vector<std::pair<std::string, std::string>> recorded;
+      flatten(nlohmann::json::parse(*text), "", recorded);
+      for (auto& [key, value] : recorded) {
+        rows.emplace_back("provenance.json: " + key, std::move(value));
+      }
     } catch (const std::exception& e) {
       problems.push_back(fmt::format("{}/provenance.json: unreadable: {}", run.ref.key(), e.what()));
     }
