@@ -141,20 +141,33 @@ util::Result<CheckOutcome> run_with_profile(const ContainerCheck& check) {
     return util::error("a profile check needs an image and a command");
   }
   std::string name = container_name();
-  std::vector<std::string> run = {"run", "--name", name,
-                                  "--security-opt", "seccomp=" + fs::absolute(check.profile).string()};
-  run.insert(run.end(), check.run_options.begin(), check.run_options.end());
   bool server = !check.test.empty();
-  if (server) {
-    run.push_back("--detach");
-  }
+  std::vector<std::string> run = {"run", "--name", name, "--security-opt",
+                                  "seccomp=" + fs::absolute(check.profile).string()};
+  run.push_back(server ? "--detach" : "--rm");
+  run.insert(run.end(), check.run_options.begin(), check.run_options.end());
   run.push_back(check.image);
   run.insert(run.end(), check.command.begin(), check.command.end());
+  std::string engine_name = check.engine.filename().string();
 
-  auto remove = [&] { (void)run_process(check.engine, {"rm", "--force", name}, std::chrono::seconds(30)); };
+  // Removes the container; fails when it is still there (a runtime stuck in `create`).
+  auto remove = [&]() -> util::Result<void> {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      (void)run_process(check.engine, {"rm", "--force", name}, std::chrono::seconds(20));
+      util::Result<ProcessResult> inspect =
+          run_process(check.engine, {"container", "inspect", name}, std::chrono::seconds(20));
+      if (inspect && !inspect->timed_out && inspect->exit_code != 0) {
+        return {};
+      }
+    }
+    return util::error(fmt::format("{} container {} could not be removed (its runtime is stuck; "
+                                   "kill its `runc init` process, then `{} rm -f {}`)",
+                                   engine_name, name, engine_name, name));
+  };
+
   util::Result<ProcessResult> started = run_process(check.engine, run, check.timeout);
   if (!started) {
-    remove();
+    TRY(remove());
     return util::error(started.error());
   }
   CheckOutcome outcome;
@@ -162,17 +175,29 @@ util::Result<CheckOutcome> run_with_profile(const ContainerCheck& check) {
     outcome.exit_code = started->exit_code;
     outcome.output = started->output;
     outcome.passed = !started->timed_out && started->exit_code == 0;
-    remove();
-    // Exit codes 125-127 come from the engine, not the app: the container never ran.
-    if (started->exit_code >= 125 && started->exit_code <= 127) {
-      return util::error(fmt::format("{} run {}: {}", check.engine.filename().string(), check.image,
-                                     util::trim(started->output)));
+    if (started->timed_out) {
+      TRY(remove());
+      outcome.output += fmt::format("\n(killed after {} s)", check.timeout.count());
+      return outcome;
+    }
+    // The engine's own failures (the container never ran): exit 125, or 126/127 with the
+    // engine's message (an app may exit 126/127 itself, e.g. ld.so failing).
+    bool engine_failed =
+        started->exit_code == 125 ||
+        ((started->exit_code == 126 || started->exit_code == 127) &&
+         (started->output.find("OCI runtime") != std::string::npos ||
+          started->output.find("Error response from daemon") != std::string::npos));
+    if (engine_failed) {
+      TRY(remove());
+      std::vector<std::string> lines = util::split(util::trim(started->output), '\n');
+      return util::error(fmt::format("{} run {}: {}", engine_name, check.image,
+                                     lines.empty() ? std::string() : lines.back()));
     }
     return outcome;
   }
   if (started->timed_out || started->exit_code != 0) {
-    remove();
-    return util::error(fmt::format("{} run {}: {}", check.engine.filename().string(), check.image,
+    TRY(remove());
+    return util::error(fmt::format("{} run {}: {}", engine_name, check.image,
                                    util::trim(started->output)));
   }
   std::vector<std::string> exec = {"exec", name};
@@ -189,7 +214,7 @@ util::Result<CheckOutcome> run_with_profile(const ContainerCheck& check) {
       }
     }
   }
-  remove();
+  TRY(remove());
   if (!tested) {
     return util::error(tested.error());
   }
@@ -223,7 +248,11 @@ util::Result<std::string> run_seccomp_profile(const ProfileRequest& request) {
     return summary;
   }
   ContainerCheck check;
-  TRY_ASSIGN(check.engine, find_program(request.engine, "install docker.io or podman"));
+  // Debian's client first: a newer one in /usr/local/bin may shadow it (../shared/PLATFORM.md).
+  std::string engine = request.engine == "docker" && util::is_executable_file("/usr/bin/docker")
+                           ? std::string("/usr/bin/docker")
+                           : request.engine;
+  TRY_ASSIGN(check.engine, find_program(engine, "install docker.io or podman"));
   check.image = request.check_image;
   check.command = request.check_command;
   check.test = request.check_test;
