@@ -33,8 +33,7 @@ util::Result<WorkloadFilter> parse_workload_filter(std::string_view text) {
   if (text == "*" || text == "all") {
     return WorkloadFilter::all;
   }
-  return util::error(
-      fmt::format("invalid workload '{}' (valid: bench, suite, '*')", text));
+  return util::error(fmt::format("invalid workload '{}' (valid: bench, suite, '*')", text));
 }
 
 const db::RunRef& select_run(std::span<const db::RunRef> candidates) {
@@ -150,8 +149,8 @@ util::Result<std::vector<std::string>> select_apps(const Dataset& dataset,
   std::vector<std::string> out;
   for (const std::string& name : names) {
     if (!dataset.find(name)) {
-      return util::error(fmt::format("{}: no application '{}' in this database",
-                                     dataset.root.string(), name));
+      return util::error(
+          fmt::format("{}: no application '{}' in this database", dataset.root.string(), name));
     }
     if (std::find(out.begin(), out.end(), name) == out.end()) {
       out.push_back(name);

@@ -35,8 +35,8 @@ const db::RunRef& select_run(std::span<const db::RunRef> candidates);
 // The runs read for one app.
 struct AppRuns {
   std::string app;
-  std::optional<db::RunData> bench;  // chosen benchmark run, if the app has one
-  std::optional<db::RunData> suite;  // chosen test-suite run, if the app has one
+  std::optional<db::RunData> bench;    // chosen benchmark run, if the app has one
+  std::optional<db::RunData> suite;    // chosen test-suite run, if the app has one
   std::vector<std::string> not_chosen; // keys of the other runs (select_run lost)
 
   // The chosen runs that `filter` selects (bench first).
@@ -46,8 +46,8 @@ struct AppRuns {
 // Every app of a database.
 struct Dataset {
   std::filesystem::path root;
-  std::vector<AppRuns> apps;          // sorted by app name
-  std::vector<std::string> warnings;  // skipped directories, tolerated format drift
+  std::vector<AppRuns> apps;         // sorted by app name
+  std::vector<std::string> warnings; // skipped directories, tolerated format drift
 
   // The app called `name`, or nullptr.
   const AppRuns* find(std::string_view name) const;

@@ -22,9 +22,9 @@ const std::vector<OsList>& shipped_os_lists();
 
 // A parsed support list.
 struct SupportedSet {
-  std::string source;                // the OS name or the file it came from
-  std::set<int> numbers;             // syscall numbers
-  std::vector<std::string> unknown;  // "<source>:<line>: unknown syscall 'x'" (kept aside)
+  std::string source;               // the OS name or the file it came from
+  std::set<int> numbers;            // syscall numbers
+  std::vector<std::string> unknown; // "<source>:<line>: unknown syscall 'x'" (kept aside)
 };
 
 // Parses `text` (one name per line; blank lines and '#' comments ignored); `source` names it.

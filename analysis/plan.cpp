@@ -18,8 +18,12 @@ namespace analysis {
 
 namespace {
 
-bool can_stub(Need need) { return need == Need::stub_only || need == Need::both; }
-bool can_fake(Need need) { return need == Need::fake_only || need == Need::both; }
+bool can_stub(Need need) {
+  return need == Need::stub_only || need == Need::both;
+}
+bool can_fake(Need need) {
+  return need == Need::fake_only || need == Need::both;
+}
 
 std::vector<int> minus(const std::vector<int>& a, const std::set<int>& b) {
   std::vector<int> out;
@@ -159,7 +163,9 @@ public:
 
   size_t size() const { return m_apps.size(); }
   bool working(size_t app) const { return m_working[app]; }
-  size_t working_count() const { return size_t(std::count(m_working.begin(), m_working.end(), true)); }
+  size_t working_count() const {
+    return size_t(std::count(m_working.begin(), m_working.end(), true));
+  }
 
   // The work that makes `app` work from the current state.
   Actions enable(size_t app, const PlanCosts& costs) const {
@@ -312,8 +318,7 @@ void add_step(Plan& plan, const OsModel& model, const std::vector<const AppUsage
 }
 
 std::string costs_text(const PlanCosts& costs) {
-  return fmt::format("implement={:g} stub={:g} fake={:g}", costs.implement, costs.stub,
-                     costs.fake);
+  return fmt::format("implement={:g} stub={:g} fake={:g}", costs.implement, costs.stub, costs.fake);
 }
 
 } // namespace
@@ -340,8 +345,8 @@ util::Result<PlanCosts> parse_plan_costs(std::string_view text) {
                     : key == "fake"    ? &costs.fake
                                        : nullptr;
     if (!field || value < 0 || !std::isfinite(value)) {
-      return util::error(fmt::format(
-          "--costs: '{}' is not implement=N, stub=N or fake=N with N >= 0", item));
+      return util::error(
+          fmt::format("--costs: '{}' is not implement=N, stub=N or fake=N with N >= 0", item));
     }
     *field = value;
   }
@@ -450,9 +455,9 @@ Plan work_ratio_plan(const std::vector<AppUsage>& apps, const SupportedSet& supp
       double work = actions_work(acts, costs);
       size_t gain = model.would_start_working(acts).size();
       double score = work > 0 ? double(gain) / work : std::numeric_limits<double>::infinity();
-      bool better = !best || score > best_score * (1 + 1e-12) ||
-                    (std::fabs(score - best_score) <= 1e-12 * std::max(1.0, best_score) &&
-                     work < best_work);
+      bool better =
+          !best || score > best_score * (1 + 1e-12) ||
+          (std::fabs(score - best_score) <= 1e-12 * std::max(1.0, best_score) && work < best_work);
       if (better) {
         best = i;
         best_acts = std::move(acts);
@@ -569,9 +574,8 @@ nlohmann::json plan_json(const Plan& plan) {
   out["mode"] = to_string(plan.mode);
   out["objective"] = plan.objective;
   out["supported"] = {{"source", plan.supported_source}, {"count", plan.supported_count}};
-  out["costs"] = {{"implement", plan.costs.implement},
-                  {"stub", plan.costs.stub},
-                  {"fake", plan.costs.fake}};
+  out["costs"] = {
+      {"implement", plan.costs.implement}, {"stub", plan.costs.stub}, {"fake", plan.costs.fake}};
   out["apps"] = plan.apps;
   out["no_data"] = plan.no_data;
   out["working_without_changes"] = plan.working_without_changes;
@@ -660,7 +664,8 @@ std::string format_plan_comparison(const Plan& loupe, const Plan& ours) {
   TextTable figures({"figure", "Loupe's order", "work-ratio plan"},
                     {Align::left, Align::right, Align::right});
   figures.add_row({"steps", std::to_string(a.steps), std::to_string(b.steps)});
-  figures.add_row({"total work", fmt::format("{:g}", a.total_work), fmt::format("{:g}", b.total_work)});
+  figures.add_row(
+      {"total work", fmt::format("{:g}", a.total_work), fmt::format("{:g}", b.total_work)});
   figures.add_row({"implemented", std::to_string(a.implemented), std::to_string(b.implemented)});
   figures.add_row({"stubbed", std::to_string(a.stubbed), std::to_string(b.stubbed)});
   figures.add_row({"faked", std::to_string(a.faked), std::to_string(b.faked)});
@@ -674,8 +679,8 @@ std::string format_plan_comparison(const Plan& loupe, const Plan& ours) {
   out += "\n";
   TextTable steps({"step", "Loupe: for", "+apps", "working", "work", "work-ratio: for", "+apps",
                    "working", "work"},
-                  {Align::right, Align::left, Align::right, Align::right, Align::right,
-                   Align::left, Align::right, Align::right, Align::right});
+                  {Align::right, Align::left, Align::right, Align::right, Align::right, Align::left,
+                   Align::right, Align::right, Align::right});
   size_t rows = std::max(loupe.steps.size(), ours.steps.size());
   for (size_t i = 0; i < rows; ++i) {
     std::vector<std::string> row{std::to_string(i + 1)};

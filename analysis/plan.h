@@ -54,19 +54,19 @@ struct PlanStep {
 
 struct Plan {
   PlanMode mode = PlanMode::work_ratio;
-  std::string objective;                         // what the order optimises, in words
-  std::string supported_source;                  // the OS list the plan starts from
-  size_t supported_count = 0;                    // syscalls in that list
+  std::string objective;        // what the order optimises, in words
+  std::string supported_source; // the OS list the plan starts from
+  size_t supported_count = 0;   // syscalls in that list
   PlanCosts costs;
-  std::vector<std::string> apps;                 // apps with data, in the given order
+  std::vector<std::string> apps; // apps with data, in the given order
   std::vector<std::string> working_without_changes;
-  std::vector<std::string> no_data;              // apps without a run for the workload
+  std::vector<std::string> no_data; // apps without a run for the workload
   std::vector<PlanStep> steps;
   // Loupe's preamble over the whole set (loupe_greedy only): what is missing from the list.
   std::vector<int> missing_implement;
   std::vector<int> missing_stub;
   std::vector<int> missing_fake;
-  std::vector<std::string> notes;                // caveats to print with the plan
+  std::vector<std::string> notes; // caveats to print with the plan
 };
 
 // Loupe's greedy plan for `apps` (in the order given; apps without data are set aside) starting
@@ -110,10 +110,10 @@ struct PlanFigures {
   size_t implemented = 0;
   size_t stubbed = 0;
   size_t faked = 0;
-  size_t working = 0;         // apps working at the end
-  double work_to_half = 0;    // work until half the apps work
-  double work_to_90 = 0;      // work until 90% of the apps work
-  double area = 0;            // normalised area under the curve
+  size_t working = 0;      // apps working at the end
+  double work_to_half = 0; // work until half the apps work
+  double work_to_90 = 0;   // work until 90% of the apps work
+  double area = 0;         // normalised area under the curve
 };
 
 // The figures of `plan`.
@@ -126,13 +126,13 @@ std::string format_plan_comparison(const Plan& loupe, const Plan& ours);
 // A `lupa plan` invocation.
 struct PlanRequest {
   std::filesystem::path db;
-  std::string supported;          // a file or a shipped OS name
-  std::vector<std::string> apps;  // names, comma lists or "*" (Loupe's order: as given, or
-                                  // sorted by name for "*")
-  std::string workload;           // bench or suite
+  std::string supported;         // a file or a shipped OS name
+  std::vector<std::string> apps; // names, comma lists or "*" (Loupe's order: as given, or
+                                 // sorted by name for "*")
+  std::string workload;          // bench or suite
   PlanMode mode = PlanMode::work_ratio;
-  bool compare = false;           // print both planners' figures side by side instead
-  std::string costs;              // "implement=N,stub=N,fake=N" (empty: defaults)
+  bool compare = false; // print both planners' figures side by side instead
+  std::string costs;    // "implement=N,stub=N,fake=N" (empty: defaults)
   bool json = false;
 };
 

@@ -120,12 +120,12 @@ std::string format_search_table(const SearchResult& result, ShowUsage show) {
                     std::to_string(app.with(Need::both).size()), util::join(app.runs, " ")});
   }
   out += counts.render();
-  out += fmt::format("\nAll {} app(s) together: {} syscalls used; {} required, {} stub-only, "
-                     "{} fake-only, {} both\n",
-                     result.apps.size(), result.syscalls.size(),
-                     result.set_with(Need::required).size(),
-                     result.set_with(Need::stub_only).size(),
-                     result.set_with(Need::fake_only).size(), result.set_with(Need::both).size());
+  out +=
+      fmt::format("\nAll {} app(s) together: {} syscalls used; {} required, {} stub-only, "
+                  "{} fake-only, {} both\n",
+                  result.apps.size(), result.syscalls.size(),
+                  result.set_with(Need::required).size(), result.set_with(Need::stub_only).size(),
+                  result.set_with(Need::fake_only).size(), result.set_with(Need::both).size());
   if (show == ShowUsage::no) {
     return out;
   }

@@ -16,7 +16,7 @@ namespace analysis {
 struct SyscallApps {
   int nr = -1;
   std::string name;
-  Need set_need = Need::required;      // what the whole app set needs (combine_needs)
+  Need set_need = Need::required;       // what the whole app set needs (combine_needs)
   std::vector<std::string> required_by; // apps that need a full implementation
   std::vector<std::string> stub_only;   // apps that tolerate only a stub
   std::vector<std::string> fake_only;   // apps that tolerate only a fake

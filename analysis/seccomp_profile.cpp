@@ -21,9 +21,9 @@ const std::vector<std::string>& runtime_baseline() {
   static const std::vector<std::string> names = {
       // Measured: runc 1.1.5 init between seccomp(2) and execve(2) (docker run, no
       // no-new-privileges), by logging a static program that only calls exit.
-      "capget", "capset", "chdir", "close", "epoll_ctl", "execve", "faccessat2", "fcntl",
-      "fstat", "fstatfs", "futex", "getcwd", "getdents64", "getpid", "getppid", "newfstatat",
-      "openat", "prctl", "read", "setgid", "setgroups", "setuid", "write",
+      "capget", "capset", "chdir", "close", "epoll_ctl", "execve", "faccessat2", "fcntl", "fstat",
+      "fstatfs", "futex", "getcwd", "getdents64", "getpid", "getppid", "newfstatat", "openat",
+      "prctl", "read", "setgid", "setgroups", "setuid", "write",
       // Go runtime calls runc init can make at any moment (signals, scheduling, memory).
       "exit", "exit_group", "gettid", "madvise", "mmap", "munmap", "nanosleep", "rt_sigaction",
       "rt_sigprocmask", "rt_sigreturn", "sched_yield", "sigaltstack", "tgkill"};
@@ -59,9 +59,8 @@ SeccompProfile make_seccomp_profile(const AppUsage& usage, const ProfileOptions&
     bool as_stub = need == Need::stub_only || (need == Need::both && options.both == BothAs::stub);
     if (runtime.contains(name)) {
       if (need != Need::required) {
-        profile.overridden.push_back(
-            fmt::format("{}: {}, allowed because the container runtime needs it", name,
-                        to_string(need)));
+        profile.overridden.push_back(fmt::format(
+            "{}: {}, allowed because the container runtime needs it", name, to_string(need)));
       }
       continue;
     }
@@ -197,8 +196,8 @@ util::Result<CheckOutcome> run_with_profile(const ContainerCheck& check) {
   }
   if (started->timed_out || started->exit_code != 0) {
     TRY(remove());
-    return util::error(fmt::format("{} run {}: {}", engine_name, check.image,
-                                   util::trim(started->output)));
+    return util::error(
+        fmt::format("{} run {}: {}", engine_name, check.image, util::trim(started->output)));
   }
   std::vector<std::string> exec = {"exec", name};
   exec.insert(exec.end(), check.test.begin(), check.test.end());
@@ -262,12 +261,12 @@ util::Result<std::string> run_seccomp_profile(const ProfileRequest& request) {
   if (!outcome.passed) {
     util::log::verbose("{}", outcome.output);
     std::vector<std::string> lines = util::split(util::trim(outcome.output), '\n');
-    return util::error(fmt::format("{} under the profile: test failed (exit {}): {}",
-                                   check.image, outcome.exit_code,
+    return util::error(fmt::format("{} under the profile: test failed (exit {}): {}", check.image,
+                                   outcome.exit_code,
                                    lines.empty() ? std::string() : lines.back()));
   }
-  summary += fmt::format("check passed: {} ran under the profile and its test exited 0\n",
-                         check.image);
+  summary +=
+      fmt::format("check passed: {} ran under the profile and its test exited 0\n", check.image);
   return summary;
 }
 

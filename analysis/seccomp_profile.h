@@ -41,10 +41,10 @@ struct ProfileOptions {
 // A generated profile and what it did.
 struct SeccompProfile {
   nlohmann::json json;
-  size_t allowed = 0;  // syscalls allowed for the app (required)
+  size_t allowed = 0; // syscalls allowed for the app (required)
   size_t stubbed = 0;
   size_t faked = 0;
-  size_t runtime = 0;  // allowed for the container runtime only
+  size_t runtime = 0;                  // allowed for the container runtime only
   std::vector<std::string> overridden; // "name: stub-only -> allowed for the runtime"
 };
 
@@ -55,21 +55,21 @@ SeccompProfile make_seccomp_profile(const AppUsage& usage, const ProfileOptions&
 
 // A container to run under a profile.
 struct ContainerCheck {
-  std::filesystem::path engine;            // docker or podman executable
+  std::filesystem::path engine; // docker or podman executable
   std::string image;
-  std::vector<std::string> command;        // the app: the container's command
-  std::vector<std::string> test;           // run with `exec` in the running container; empty:
-                                           // the command's own exit status is the test
-  std::filesystem::path profile;           // the seccomp profile (JSON file)
-  std::vector<std::string> run_options;    // extra `run` options (e.g. --network=none)
+  std::vector<std::string> command;     // the app: the container's command
+  std::vector<std::string> test;        // run with `exec` in the running container; empty:
+                                        // the command's own exit status is the test
+  std::filesystem::path profile;        // the seccomp profile (JSON file)
+  std::vector<std::string> run_options; // extra `run` options (e.g. --network=none)
   std::chrono::seconds timeout{60};
 };
 
 // How the check went.
 struct CheckOutcome {
   bool passed = false;
-  int exit_code = -1;   // the test's (or the command's) exit status
-  std::string output;   // its output, then the container log when the test failed
+  int exit_code = -1; // the test's (or the command's) exit status
+  std::string output; // its output, then the container log when the test failed
 };
 
 // Runs `check.command` in `check.image` with `--security-opt seccomp=<profile>` and judges it
@@ -79,11 +79,11 @@ util::Result<CheckOutcome> run_with_profile(const ContainerCheck& check);
 
 // A `lupa seccomp-profile` invocation.
 struct ProfileRequest {
-  std::filesystem::path run;             // the run directory (<app>/<workload>/<run id>)
-  std::filesystem::path output;          // where to write the profile; empty: stdout
+  std::filesystem::path run;    // the run directory (<app>/<workload>/<run id>)
+  std::filesystem::path output; // where to write the profile; empty: stdout
   BothAs both = BothAs::stub;
-  std::string engine = "docker";         // for the check: docker or podman (name or path)
-  std::string check_image;               // when set, run the app under the profile
+  std::string engine = "docker"; // for the check: docker or podman (name or path)
+  std::string check_image;       // when set, run the app under the profile
   std::vector<std::string> check_command;
   std::vector<std::string> check_test;
   std::vector<std::string> check_run_options;

@@ -21,8 +21,8 @@ util::Result<ProcessResult> run_process(const fs::path& program,
   ProcessResult result;
   try {
     std::error_code ec;
-    bp::child child(program.string(), bp::args(args), bp::std_in < bp::null,
-                    (bp::std_out & bp::std_err) > log.string(),
+    bp::child child(program.string(), bp::args(args),
+                    bp::std_in<bp::null, (bp::std_out & bp::std_err)> log.string(),
                     bp::start_dir(cwd.empty() ? fs::current_path().string() : cwd.string()), ec);
     if (ec) {
       return util::error(fmt::format("cannot run {}: {}", program.string(), ec.message()));

@@ -13,9 +13,9 @@ namespace analysis {
 
 // How a finished program ended.
 struct ProcessResult {
-  int exit_code = -1;    // -1 when it was killed at the timeout
+  int exit_code = -1; // -1 when it was killed at the timeout
   bool timed_out = false;
-  std::string output;    // stdout and stderr, interleaved
+  std::string output; // stdout and stderr, interleaved
 };
 
 // Runs `program` with `args` in `cwd` (the current directory when empty), stdin empty, and waits

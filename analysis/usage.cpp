@@ -34,8 +34,12 @@ Need need_of(bool can_stub, bool can_fake) {
 
 namespace {
 
-bool can_stub(Need need) { return need == Need::stub_only || need == Need::both; }
-bool can_fake(Need need) { return need == Need::fake_only || need == Need::both; }
+bool can_stub(Need need) {
+  return need == Need::stub_only || need == Need::both;
+}
+bool can_fake(Need need) {
+  return need == Need::fake_only || need == Need::both;
+}
 
 } // namespace
 

@@ -30,11 +30,11 @@ Need need_of(bool can_stub, bool can_fake);
 // One app's needs under a workload filter.
 struct AppUsage {
   std::string app;
-  std::vector<std::string> runs;     // keys of the runs read (empty: no data)
-  std::map<int, Need> used;          // every used syscall and its need
+  std::vector<std::string> runs;               // keys of the runs read (empty: no data)
+  std::map<int, Need> used;                    // every used syscall and its need
   std::optional<std::vector<int>> static_used; // statically reachable syscalls, when known
-  std::vector<int> unstable;         // syscalls whose verdicts disagreed across replicas
-  bool discovery_complete = true;    // false when a run's discovery lost events
+  std::vector<int> unstable;                   // syscalls whose verdicts disagreed across replicas
+  bool discovery_complete = true;              // false when a run's discovery lost events
 
   // True when at least one run was read.
   bool has_data() const { return !runs.empty(); }

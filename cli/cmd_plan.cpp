@@ -15,7 +15,8 @@ struct Options {
 };
 
 void run(Options& o) {
-  o.request.mode = o.greedy_loupe ? analysis::PlanMode::loupe_greedy : analysis::PlanMode::work_ratio;
+  o.request.mode =
+      o.greedy_loupe ? analysis::PlanMode::loupe_greedy : analysis::PlanMode::work_ratio;
   util::Result<std::string> out = analysis::run_plan(o.request);
   if (!out) {
     throw util::Fatal(out.error());
@@ -38,14 +39,15 @@ LUPA_COMMAND(plan, [](CLI::App& app) {
   cmd->add_option("-a,--apps", o->request.apps, "Apps: comma-separated names, or '*' for all")
       ->required();
   cmd->add_option("-w,--workload", o->request.workload, "bench or suite")->required();
-  CLI::Option* loupe = cmd->add_flag(
-      "--greedy-loupe", o->greedy_loupe,
-      "Reproduce Loupe's greedy plan (search --guide-support), labels corrected");
+  CLI::Option* loupe =
+      cmd->add_flag("--greedy-loupe", o->greedy_loupe,
+                    "Reproduce Loupe's greedy plan (search --guide-support), labels corrected");
   cmd->add_flag("--compare", o->request.compare,
                 "Compare Loupe's order with the work-ratio plan (steps, apps working, work)")
       ->excludes(loupe);
-  cmd->add_option("--costs", o->request.costs,
-                  "Work per syscall: implement=N,stub=N,fake=N (default implement=10,stub=1,fake=1)");
+  cmd->add_option(
+      "--costs", o->request.costs,
+      "Work per syscall: implement=N,stub=N,fake=N (default implement=10,stub=1,fake=1)");
   cmd->add_flag("--json", o->request.json, "Print JSON");
   cmd->callback([o] { run(*o); });
 });

@@ -19,7 +19,7 @@ struct Options {
 
 void run(Options& o) {
   o.request.show = o.show_usage ? analysis::ShowUsage::yes : analysis::ShowUsage::no;
-  o.request.format = o.json ? analysis::OutputFormat::json
+  o.request.format = o.json  ? analysis::OutputFormat::json
                      : o.csv ? analysis::OutputFormat::csv
                              : analysis::OutputFormat::table;
   util::Result<std::string> out = analysis::run_search(o.request);

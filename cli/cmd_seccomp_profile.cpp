@@ -37,8 +37,8 @@ void run(Options& o) {
 } // namespace
 
 LUPA_COMMAND(seccomp_profile, [](CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("seccomp-profile",
-                                     "Docker/OCI seccomp profile from a run's verdicts");
+  CLI::App* cmd =
+      app.add_subcommand("seccomp-profile", "Docker/OCI seccomp profile from a run's verdicts");
   auto o = std::make_shared<Options>();
   cmd->add_option("run", o->request.run, "Run directory: <db>/<app>/<workload>/<run id>")
       ->required();

@@ -77,13 +77,16 @@ std::vector<double> shares(const std::vector<const AppUsage*>& apps, int max_nr,
   return out;
 }
 
-bool uses(const AppUsage& app, int nr) { return app.used.contains(nr); }
+bool uses(const AppUsage& app, int nr) {
+  return app.used.contains(nr);
+}
 bool requires_it(const AppUsage& app, int nr) {
   auto it = app.used.find(nr);
   return it != app.used.end() && it->second == Need::required;
 }
 bool contains_static(const AppUsage& app, int nr) {
-  return app.static_used && std::binary_search(app.static_used->begin(), app.static_used->end(), nr);
+  return app.static_used &&
+         std::binary_search(app.static_used->begin(), app.static_used->end(), nr);
 }
 
 std::vector<double> sorted_desc(std::vector<double> v) {
@@ -169,8 +172,8 @@ util::Result<PlotFile> render(const fs::path& dir, const std::string& name,
     fs::path image = dir / (name + "." + to_string(f));
     std::error_code ec;
     if (!fs::is_regular_file(image, ec) || fs::file_size(image, ec) == 0) {
-      return util::error(fmt::format("gnuplot {}: {} was not written", plot.script.string(),
-                                     image.string()));
+      return util::error(
+          fmt::format("gnuplot {}: {} was not written", plot.script.string(), image.string()));
     }
     plot.images.push_back(image);
   }
@@ -180,7 +183,8 @@ util::Result<PlotFile> render(const fs::path& dir, const std::string& name,
 std::string cumulative_body(const CumulativeData& data, const std::string& title) {
   // The x range ends where every curve has reached 0, plus a margin.
   size_t last = 0;
-  for (const std::vector<double>* curve : {&data.static_binary, &data.dyn_used, &data.dyn_required}) {
+  for (const std::vector<double>* curve :
+       {&data.static_binary, &data.dyn_used, &data.dyn_required}) {
     for (size_t i = 0; i < curve->size(); ++i) {
       if ((*curve)[i] > 0) {
         last = std::max(last, i);
@@ -413,8 +417,8 @@ std::string cumulative_dat(const CumulativeData& data) {
 }
 
 std::string heatmap_dat(const HeatmapData& data) {
-  std::string out = fmt::format("# lupa heatmap data ({}): {} apps\n", to_string(data.measure),
-                                data.apps);
+  std::string out =
+      fmt::format("# lupa heatmap data ({}): {} apps\n", to_string(data.measure), data.apps);
   out += "# column\trow\tshare_percent\tsyscall_nr (-1: padding)\n";
   size_t rows = (data.share.size() + k_heatmap_columns - 1) / k_heatmap_columns;
   for (size_t r = 0; r < rows; ++r) {
@@ -463,8 +467,8 @@ util::Result<std::vector<PlotFile>> generate_plots(const analysis::Dataset& data
 
   if (wants("cumulative")) {
     CumulativeData data = cumulative_data(usages);
-    std::string title = fmt::format("Syscall importance across {} apps ({})", data.apps.size(),
-                                    scope);
+    std::string title =
+        fmt::format("Syscall importance across {} apps ({})", data.apps.size(), scope);
     TRY_ASSIGN(PlotFile plot, render(options.out, "cumulative", title, cumulative_dat(data),
                                      cumulative_body(data, title), options.formats, 900, 450));
     if (!data.excluded.empty()) {
@@ -488,9 +492,9 @@ util::Result<std::vector<PlotFile>> generate_plots(const analysis::Dataset& data
       std::string title =
           fmt::format("Share of {} apps {} each syscall ({})", data.apps, what, scope);
       int rows = int((data.share.size() + k_heatmap_columns - 1) / k_heatmap_columns);
-      TRY_ASSIGN(PlotFile plot, render(options.out, name, title, heatmap_dat(data),
-                                       heatmap_body(data, name, title), options.formats, 1100,
-                                       140 + rows * 32));
+      TRY_ASSIGN(PlotFile plot,
+                 render(options.out, name, title, heatmap_dat(data),
+                        heatmap_body(data, name, title), options.formats, 1100, 140 + rows * 32));
       plots.push_back(std::move(plot));
     }
   }
@@ -505,9 +509,9 @@ util::Result<std::vector<PlotFile>> generate_plots(const analysis::Dataset& data
     if (bars.empty()) {
       return util::error("histogram: none of the selected apps has data");
     }
-    TRY_ASSIGN(PlotFile plot, render(options.out, "histogram", title, histogram_dat(bars),
-                                     histogram_body(title), options.formats,
-                                     std::max(700, 260 + 26 * int(bars.size())), 520));
+    TRY_ASSIGN(PlotFile plot,
+               render(options.out, "histogram", title, histogram_dat(bars), histogram_body(title),
+                      options.formats, std::max(700, 260 + 26 * int(bars.size())), 520));
     if (!missing.empty()) {
       plot.notes.push_back("bars left out: " + util::join(missing, "; "));
     }
@@ -551,8 +555,8 @@ util::Result<std::string> run_plots(const PlotRequest& request) {
     options.out = request.out;
     options.formats = formats;
     TRY_ASSIGN(options.workload, analysis::parse_workload_filter(request.workload));
-    std::vector<std::string> wanted = request.apps.empty() ? std::vector<std::string>{"*"}
-                                                           : request.apps;
+    std::vector<std::string> wanted =
+        request.apps.empty() ? std::vector<std::string>{"*"} : request.apps;
     TRY_ASSIGN(options.apps, analysis::select_apps(dataset, wanted));
     if (!request.kinds.empty()) {
       options.kinds = request.kinds;

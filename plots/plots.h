@@ -29,10 +29,10 @@ util::Result<std::vector<Format>> parse_formats(std::string_view text);
 
 // Cumulative plot data: shares (percent) sorted in decreasing order, one per syscall number.
 struct CumulativeData {
-  std::vector<std::string> apps;      // the apps counted (the same set for every curve)
-  std::vector<std::string> excluded;  // apps left out because they lack static data
+  std::vector<std::string> apps;     // the apps counted (the same set for every curve)
+  std::vector<std::string> excluded; // apps left out because they lack static data
   bool has_static = false;
-  std::vector<double> static_binary;  // empty unless has_static
+  std::vector<double> static_binary; // empty unless has_static
   std::vector<double> dyn_used;
   std::vector<double> dyn_required;
 };
@@ -51,8 +51,8 @@ const char* to_string(HeatmapMeasure measure);
 // Heatmap data: per syscall number, the share (percent) of `apps` counted.
 struct HeatmapData {
   HeatmapMeasure measure = HeatmapMeasure::required;
-  size_t apps = 0;             // apps counted (for static: apps with a static set)
-  std::vector<double> share;   // index: syscall number, 0..highest known or seen
+  size_t apps = 0;           // apps counted (for static: apps with a static set)
+  std::vector<double> share; // index: syscall number, 0..highest known or seen
 };
 
 // The heatmap data of `apps` (those with data) for `measure`.
@@ -61,8 +61,8 @@ HeatmapData heatmap_data(const std::vector<analysis::AppUsage>& apps, HeatmapMea
 // One bar of the histogram.
 struct HistogramBar {
   std::string app;
-  std::string label;        // "static", "bench" or "suite"
-  size_t static_count = 0;  // static bars only
+  std::string label;       // "static", "bench" or "suite"
+  size_t static_count = 0; // static bars only
   size_t required = 0;
   size_t stub_only = 0;
   size_t fake_only = 0;
@@ -82,7 +82,7 @@ std::string histogram_dat(const std::vector<HistogramBar>& bars);
 
 // One generated plot.
 struct PlotFile {
-  std::string name;                          // "cumulative", "heatmap-required", ...
+  std::string name; // "cumulative", "heatmap-required", ...
   std::string title;
   std::filesystem::path data;                // the .dat file
   std::filesystem::path script;              // the .gp file
@@ -92,9 +92,9 @@ struct PlotFile {
 
 // What to plot.
 struct PlotOptions {
-  std::filesystem::path out;                 // output directory (created)
-  std::vector<std::string> apps;             // app names (as select_apps returns)
-  std::vector<std::string> histogram_apps;   // apps of the histogram (default: `apps`)
+  std::filesystem::path out;               // output directory (created)
+  std::vector<std::string> apps;           // app names (as select_apps returns)
+  std::vector<std::string> histogram_apps; // apps of the histogram (default: `apps`)
   analysis::WorkloadFilter workload = analysis::WorkloadFilter::bench;
   std::vector<Format> formats = {Format::svg, Format::pdf, Format::png};
   std::vector<std::string> kinds = {"cumulative", "heatmap", "histogram"};
@@ -112,11 +112,11 @@ const std::vector<std::string>& paper_histogram_apps();
 struct PlotRequest {
   std::filesystem::path db;
   std::filesystem::path out;
-  bool all = false;                 // every paper plot with the paper's selections
-  std::vector<std::string> apps;    // default "*"
+  bool all = false;              // every paper plot with the paper's selections
+  std::vector<std::string> apps; // default "*"
   std::string workload = "bench";
   std::string formats = "svg,pdf,png";
-  std::vector<std::string> kinds;   // cumulative, heatmap, histogram (default: all three)
+  std::vector<std::string> kinds; // cumulative, heatmap, histogram (default: all three)
 };
 
 // The paper plots of `dataset` into `out` in `formats`: cumulative and heatmaps over every app

@@ -21,7 +21,8 @@ namespace {
 
 constexpr size_t k_max_histogram_apps = 40;
 
-const char* k_style = R"(body{font-family:"DejaVu Sans",sans-serif;margin:1.5em auto;max-width:1200px;color:#222}
+const char* k_style =
+    R"(body{font-family:"DejaVu Sans",sans-serif;margin:1.5em auto;max-width:1200px;color:#222}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
@@ -71,7 +72,9 @@ std::string names(const std::vector<int>& nrs) {
   return util::join(out, ", ");
 }
 
-std::string page_name(const std::string& app) { return util::sanitize_name(app) + ".html"; }
+std::string page_name(const std::string& app) {
+  return util::sanitize_name(app) + ".html";
+}
 
 // Syscalls statically reachable but never seen at run time.
 std::vector<int> unexercised(const AppUsage& usage) {
@@ -141,7 +144,8 @@ std::vector<std::pair<std::string, std::string>> provenance(const db::RunData& r
         rows.emplace_back("provenance.json: " + key, std::move(value));
       }
     } catch (const std::exception& e) {
-      problems.push_back(fmt::format("{}/provenance.json: unreadable: {}", run.ref.key(), e.what()));
+      problems.push_back(
+          fmt::format("{}/provenance.json: unreadable: {}", run.ref.key(), e.what()));
     }
   }
   return rows;
@@ -156,9 +160,9 @@ std::string verdict_cell(Need need) {
 std::string run_section(const analysis::AppRuns& runs, const db::RunData& run,
                         analysis::WorkloadFilter filter, std::vector<std::string>& problems) {
   AppUsage usage = analysis::app_usage(runs, filter);
-  std::string out = fmt::format("<h2 id=\"{}\">{} / {}</h2>\n", util::sanitize_name(run.ref.key()),
-                                html_escape(run.ref.workload.dir_name()),
-                                html_escape(run.ref.run_id));
+  std::string out =
+      fmt::format("<h2 id=\"{}\">{} / {}</h2>\n", util::sanitize_name(run.ref.key()),
+                  html_escape(run.ref.workload.dir_name()), html_escape(run.ref.run_id));
   // Provenance.
   std::vector<std::pair<std::string, std::string>> prov = provenance(run, problems);
   out += "<h3>Provenance</h3>\n";
@@ -179,10 +183,11 @@ std::string run_section(const analysis::AppRuns& runs, const db::RunData& run,
   // Sets.
   std::vector<int> used = usage.used_numbers();
   out += "<h3>Static vs used vs required</h3>\n<table>\n";
-  out += fmt::format("<tr><th>statically reachable (static_binary)</th><td class=\"n\">{}</td></tr>\n",
-                     usage.static_used ? std::to_string(usage.static_used->size())
-                                       : std::string("not analysed"));
-  out += fmt::format("<tr><th>used (seen at run time)</th><td class=\"n\">{}</td></tr>\n", used.size());
+  out += fmt::format(
+      "<tr><th>statically reachable (static_binary)</th><td class=\"n\">{}</td></tr>\n",
+      usage.static_used ? std::to_string(usage.static_used->size()) : std::string("not analysed"));
+  out += fmt::format("<tr><th>used (seen at run time)</th><td class=\"n\">{}</td></tr>\n",
+                     used.size());
   for (Need need : {Need::required, Need::stub_only, Need::fake_only, Need::both}) {
     out += fmt::format("<tr><th>{}</th><td class=\"n\">{}</td></tr>\n", analysis::to_string(need),
                        usage.with(need).size());
@@ -242,17 +247,17 @@ std::string run_section(const analysis::AppRuns& runs, const db::RunData& run,
         calls = std::to_string(s->count);
       }
     }
-    out += fmt::format("<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td>{}"
-                       "<td class=\"n\">{}</td></tr>\n",
-                       nr, html_escape(core::SyscallTable::get().name(nr)),
-                       usage.static_used ? (in_static ? "yes" : "no") : "?",
-                       it != usage.used.end() ? "yes" : "no",
-                       it != usage.used.end()
-                           ? (unstable.contains(nr)
-                                  ? std::string("<td class=\"warn\">unstable (counted required)</td>")
-                                  : verdict_cell(it->second))
-                           : std::string("<td class=\"muted\">never exercised</td>"),
-                       calls);
+    out += fmt::format(
+        "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td>{}"
+        "<td class=\"n\">{}</td></tr>\n",
+        nr, html_escape(core::SyscallTable::get().name(nr)),
+        usage.static_used ? (in_static ? "yes" : "no") : "?", it != usage.used.end() ? "yes" : "no",
+        it != usage.used.end()
+            ? (unstable.contains(nr)
+                   ? std::string("<td class=\"warn\">unstable (counted required)</td>")
+                   : verdict_cell(it->second))
+            : std::string("<td class=\"muted\">never exercised</td>"),
+        calls);
   }
   out += "</table>\n";
   return out;
@@ -292,13 +297,14 @@ std::string plots_section(const std::vector<plots::PlotFile>& plot_files) {
       links.push_back(fmt::format("<a href=\"{}\">{}</a>", html_escape(rel),
                                   html_escape(image.extension().string().substr(1))));
     }
-    links.push_back(fmt::format("<a href=\"plots/{}\">data</a>",
-                                html_escape(plot.data.filename().string())));
+    links.push_back(
+        fmt::format("<a href=\"plots/{}\">data</a>", html_escape(plot.data.filename().string())));
     links.push_back(fmt::format("<a href=\"plots/{}\">gnuplot script</a>",
                                 html_escape(plot.script.filename().string())));
     out += "<figure>\n";
     if (!svg.empty()) {
-      out += fmt::format("<img src=\"{}\" alt=\"{}\">\n", html_escape(svg), html_escape(plot.title));
+      out +=
+          fmt::format("<img src=\"{}\" alt=\"{}\">\n", html_escape(svg), html_escape(plot.title));
     }
     out += fmt::format("<figcaption>{} ({})", html_escape(plot.title), util::join(links, ", "));
     for (const std::string& note : plot.notes) {
@@ -383,14 +389,15 @@ util::Result<ReportFiles> write_report(const analysis::Dataset& dataset,
   for (const analysis::AppRuns& runs : dataset.apps) {
     AppUsage usage = analysis::app_usage(runs, options.workload);
     fs::path page_path = options.out / "apps" / page_name(runs.app);
-    TRY(util::write_file_atomic(page_path, app_page(runs, options.workload, problems,
-                                                    options.generator)));
+    TRY(util::write_file_atomic(page_path,
+                                app_page(runs, options.workload, problems, options.generator)));
     files.app_pages.push_back(page_path);
     runs_read += usage.runs.size();
     bool recorded = false;
     for (const db::RunData* run : runs.runs(options.workload)) {
       std::error_code e;
-      recorded = recorded || run->result || fs::is_regular_file(run->ref.dir / "provenance.json", e);
+      recorded =
+          recorded || run->result || fs::is_regular_file(run->ref.dir / "provenance.json", e);
     }
     std::string link = fmt::format("<a href=\"apps/{}\">{}</a>", html_escape(page_name(runs.app)),
                                    html_escape(runs.app));
@@ -415,14 +422,15 @@ util::Result<ReportFiles> write_report(const analysis::Dataset& dataset,
   }
   table += "</table>\n";
 
-  std::string body = fmt::format("<h1>lupa report: {}</h1>\n", html_escape(dataset.root.filename().string().empty()
-                                                                               ? dataset.root.string()
-                                                                               : dataset.root.filename().string()));
+  std::string body = fmt::format("<h1>lupa report: {}</h1>\n",
+                                 html_escape(dataset.root.filename().string().empty()
+                                                 ? dataset.root.string()
+                                                 : dataset.root.filename().string()));
   body += fmt::format("<p>Database <code>{}</code>: {} apps, {} runs read (workload '{}'). One run "
                       "per app and workload kind is read: a hashed run id before 'imported', then "
                       "the smallest key.</p>\n",
-                      html_escape(fs::weakly_canonical(fs::absolute(dataset.root)).string()), dataset.apps.size(),
-                      runs_read, analysis::to_string(options.workload));
+                      html_escape(fs::weakly_canonical(fs::absolute(dataset.root)).string()),
+                      dataset.apps.size(), runs_read, analysis::to_string(options.workload));
   body += "<p>Verdicts: <span class=\"required\">required</span> = works neither stubbed nor "
           "faked; <span class=\"stub-only\">stub-only</span> = works when the call fails with "
           "ENOSYS; <span class=\"fake-only\">fake-only</span> = works when it returns 0; "

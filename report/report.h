@@ -15,9 +15,9 @@
 namespace report {
 
 struct ReportOptions {
-  std::filesystem::path out;   // output directory (created)
+  std::filesystem::path out;                                         // output directory (created)
   analysis::WorkloadFilter workload = analysis::WorkloadFilter::all; // for tables and plots
-  std::string generator;       // "lupa <version>", printed in the footer
+  std::string generator; // "lupa <version>", printed in the footer
 };
 
 // What was written.

@@ -22,16 +22,18 @@ namespace lupa_test {
 // One run to write.
 struct SynthRun {
   std::string app;
-  std::string workload_dir;                  // "benchmark-x", "suite", ...
+  std::string workload_dir; // "benchmark-x", "suite", ...
   std::string run_id = "0123456789abcdef0123456789abcdef";
-  std::map<int, analysis::Need> used;        // syscall -> verdict
+  std::map<int, analysis::Need> used; // syscall -> verdict
   std::optional<std::vector<int>> static_used;
-  bool results_json = false;                 // write results.json (lupa run) besides dyn.csv
-  std::vector<int> unstable;                 // with results_json: stub verdict flips
-  std::optional<nlohmann::json> provenance;  // provenance.json contents
+  bool results_json = false;                // write results.json (lupa run) besides dyn.csv
+  std::vector<int> unstable;                // with results_json: stub verdict flips
+  std::optional<nlohmann::json> provenance; // provenance.json contents
 };
 
-inline int nr_of(const char* name) { return *core::SyscallTable::get().number(name); }
+inline int nr_of(const char* name) {
+  return *core::SyscallTable::get().number(name);
+}
 
 // Writes `run` under `root`; returns the run directory.
 inline std::filesystem::path write_run(const std::filesystem::path& root, const SynthRun& run) {
@@ -72,8 +74,10 @@ inline std::filesystem::path write_run(const std::filesystem::path& root, const 
       auto it = run.used.find(nr);
       if (it != run.used.end()) {
         row.used = true;
-        row.can_stub = it->second == analysis::Need::stub_only || it->second == analysis::Need::both;
-        row.can_fake = it->second == analysis::Need::fake_only || it->second == analysis::Need::both;
+        row.can_stub =
+            it->second == analysis::Need::stub_only || it->second == analysis::Need::both;
+        row.can_fake =
+            it->second == analysis::Need::fake_only || it->second == analysis::Need::both;
       }
       rows.push_back(row);
     }

@@ -1,9 +1,10 @@
 // The analysis commands as a user runs them: the real `lupa` binary, bad input included.
 
 #include "analysis/subprocess.h"
+#include "util/strings.h"
+
 #include "synthetic_db.h"
 #include "testutil.h"
-#include "util/strings.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -31,11 +32,13 @@ void expect_one_error_line(const analysis::ProcessResult& r, const std::string& 
 class Cli : public ::testing::Test {
 protected:
   void SetUp() override {
-    lupa_test::write_run(m_db.path(), {"a", "benchmark-w", "1",
+    lupa_test::write_run(m_db.path(), {"a",
+                                       "benchmark-w",
+                                       "1",
                                        {{lupa_test::nr_of("read"), analysis::Need::required},
                                         {lupa_test::nr_of("close"), analysis::Need::stub_only}}});
-    lupa_test::write_run(m_db.path(), {"b", "suite", "1",
-                                       {{lupa_test::nr_of("read"), analysis::Need::both}}});
+    lupa_test::write_run(m_db.path(),
+                         {"b", "suite", "1", {{lupa_test::nr_of("read"), analysis::Need::both}}});
   }
   std::string db() const { return m_db.path().string(); }
   util::TempDir m_db{"lupa-test-cli-db"};
@@ -47,12 +50,14 @@ TEST_F(Cli, BadInputIsOneLineAndNonZero) {
   expect_one_error_line(lupa({"search", "-db", db(), "-a", "nope", "-w", "bench"}), "'nope'");
   expect_one_error_line(lupa({"search", "-db", db(), "-a", ",", "-w", "bench"}),
                         "no application selected");
-  expect_one_error_line(lupa({"search", "-db", db(), "-a", "a", "-w", "weekly"}), "invalid workload");
+  expect_one_error_line(lupa({"search", "-db", db(), "-a", "a", "-w", "weekly"}),
+                        "invalid workload");
   expect_one_error_line(
       lupa({"plan", "-db", db(), "--supported", "/nonexistent.syscalls", "-a", "*", "-w", "bench"}),
       "/nonexistent.syscalls: no such file");
-  expect_one_error_line(lupa({"plan", "-db", db(), "--supported", "Unikraft", "-a", "*", "-w", "*"}),
-                        "one workload kind");
+  expect_one_error_line(
+      lupa({"plan", "-db", db(), "--supported", "Unikraft", "-a", "*", "-w", "*"}),
+      "one workload kind");
   util::TempDir empty("lupa-test-cli-empty");
   for (std::string cmd : {"search", "plan", "plots", "report"}) {
     std::vector<std::string> args = {cmd, "-db", empty.path().string()};
@@ -71,7 +76,8 @@ TEST_F(Cli, BadInputIsOneLineAndNonZero) {
 }
 
 TEST_F(Cli, SearchPlanAndProfileOnASmallDatabase) {
-  analysis::ProcessResult search = lupa({"search", "-db", db(), "-a", "*", "-w", "bench", "--json"});
+  analysis::ProcessResult search =
+      lupa({"search", "-db", db(), "-a", "*", "-w", "bench", "--json"});
   ASSERT_EQ(search.exit_code, 0) << search.output;
   nlohmann::json j = nlohmann::json::parse(search.output);
   EXPECT_EQ(j["no_data"], nlohmann::json::array({"b"}));

@@ -1,4 +1,5 @@
 #include "analysis/dataset.h"
+
 #include "synthetic_db.h"
 #include "testutil.h"
 
@@ -18,16 +19,18 @@ db::RunRef ref(std::string app, std::string workload, std::string run_id) {
 } // namespace
 
 TEST(Dataset, SelectRunPrefersHashedRunsOverImported) {
-  std::vector<db::RunRef> runs = {ref("nginx", "suite-nginx-tests", "imported"),
-                                  ref("nginx", "suite-nginx-tests", "c7d2ac9eca329a756e7690251213b81f")};
+  std::vector<db::RunRef> runs = {
+      ref("nginx", "suite-nginx-tests", "imported"),
+      ref("nginx", "suite-nginx-tests", "c7d2ac9eca329a756e7690251213b81f")};
   EXPECT_EQ(analysis::select_run(runs).run_id, "c7d2ac9eca329a756e7690251213b81f");
   std::reverse(runs.begin(), runs.end());
   EXPECT_EQ(analysis::select_run(runs).run_id, "c7d2ac9eca329a756e7690251213b81f");
 }
 
 TEST(Dataset, SelectRunThenTakesTheSmallestKeyWhateverTheInputOrder) {
-  std::vector<db::RunRef> runs = {ref("lua", "benchmark-lua-test", "656835c7d071a93357c732822bc0ce5d"),
-                                  ref("lua", "benchmark-lua-test", "5b48cb66be56e21425e0d1b0328c9cfc")};
+  std::vector<db::RunRef> runs = {
+      ref("lua", "benchmark-lua-test", "656835c7d071a93357c732822bc0ce5d"),
+      ref("lua", "benchmark-lua-test", "5b48cb66be56e21425e0d1b0328c9cfc")};
   EXPECT_EQ(analysis::select_run(runs).run_id, "5b48cb66be56e21425e0d1b0328c9cfc");
   std::reverse(runs.begin(), runs.end());
   EXPECT_EQ(analysis::select_run(runs).run_id, "5b48cb66be56e21425e0d1b0328c9cfc");
@@ -83,7 +86,8 @@ TEST(Dataset, RejectsADirectoryThatIsNotADatabase) {
 
 TEST(Dataset, CorruptRunIsAnErrorNamingTheFile) {
   util::TempDir root("lupa-test-corrupt");
-  fs::path dir = lupa_test::write_run(root.path(), {"gamma", "suite", "cccc", {{0, Need::required}}});
+  fs::path dir =
+      lupa_test::write_run(root.path(), {"gamma", "suite", "cccc", {{0, Need::required}}});
   ASSERT_TRUE(util::write_file_atomic(dir / "data" / "dyn.csv", "0,Y,N,N\n"));
   auto dataset = analysis::load_dataset(root.path());
   ASSERT_FALSE(dataset);
@@ -114,7 +118,8 @@ TEST(Dataset, SelectsAppsByNameListOrStar) {
 
 TEST(Dataset, LoadRunDirNeedsTheLayout) {
   util::TempDir root("lupa-test-rundir");
-  fs::path dir = lupa_test::write_run(root.path(), {"delta", "benchmark-x", "eeee", {{1, Need::both}}});
+  fs::path dir =
+      lupa_test::write_run(root.path(), {"delta", "benchmark-x", "eeee", {{1, Need::both}}});
   auto runs = analysis::load_run_dir(dir);
   ASSERT_TRUE(runs) << runs.error();
   EXPECT_EQ(runs->app, "delta");

@@ -1,5 +1,6 @@
 #include "analysis/os_lists.h"
 #include "db/layout.h"
+
 #include "synthetic_db.h"
 #include "testutil.h"
 

@@ -1,4 +1,5 @@
 #include "analysis/plan.h"
+
 #include "synthetic_db.h"
 #include "testutil.h"
 
@@ -64,9 +65,12 @@ void expect_consistent(const Plan& plan, const std::vector<AppUsage>& apps,
   EXPECT_EQ(working, std::set<std::string>(plan.working_without_changes.begin(),
                                            plan.working_without_changes.end()));
   for (const PlanStep& s : plan.steps) {
-    for (int nr : s.implement) os[nr] = State::impl;
-    for (int nr : s.stub) os[nr] = State::stub;
-    for (int nr : s.fake) os[nr] = State::fake;
+    for (int nr : s.implement)
+      os[nr] = State::impl;
+    for (int nr : s.stub)
+      os[nr] = State::stub;
+    for (int nr : s.fake)
+      os[nr] = State::fake;
     std::set<std::string> started;
     for (const AppUsage& a : apps) {
       if (a.has_data() && !working.contains(a.app) && works(a, os)) {
@@ -97,12 +101,13 @@ TEST(PlanLoupe, OrderTieBreakingAndCorrectedLabels) {
   int read = nr_of("read"), write = nr_of("write"), close = nr_of("close"), lseek = nr_of("lseek"),
       mmap = nr_of("mmap"), mprotect = nr_of("mprotect"), brk = nr_of("brk");
   std::vector<AppUsage> apps = {
-      app("p", {{read, Need::required}, {write, Need::required}, {close, Need::stub_only},
+      app("p", {{read, Need::required},
+                {write, Need::required},
+                {close, Need::stub_only},
                 {lseek, Need::fake_only}}),
       app("q", {{read, Need::required}, {mmap, Need::required}, {mprotect, Need::required}}),
       app("r", {{read, Need::required}, {brk, Need::both}}),
-      app("s", {{write, Need::required}, {brk, Need::both}}),
-      AppUsage{"nodata"}};
+      app("s", {{write, Need::required}, {brk, Need::both}}), AppUsage{"nodata"}};
   Plan plan = analysis::loupe_greedy_plan(apps, supported({read}), analysis::PlanCosts{});
   EXPECT_EQ(plan.no_data, std::vector<std::string>{"nodata"});
   // Loupe ignores stubs and fakes when it calls an app "supported without changes".
@@ -119,8 +124,10 @@ TEST(PlanLoupe, OrderTieBreakingAndCorrectedLabels) {
   EXPECT_EQ(plan.steps[2].implement, (std::vector<int>{mmap, mprotect}));
   EXPECT_EQ(plan.missing_implement, (std::vector<int>{write, mmap, mprotect}));
   std::string text = analysis::format_plan(plan);
-  EXPECT_NE(text.find("- Step 1 - to support p\n  - implement [write]\n  - stub [close]\n  - fake [lseek]"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          "- Step 1 - to support p\n  - implement [write]\n  - stub [close]\n  - fake [lseek]"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("- Supported without changes: [r]"), std::string::npos);
   EXPECT_NE(text.find("No data for this workload (not planned): [nodata]"), std::string::npos);
@@ -131,34 +138,39 @@ TEST(PlanLoupe, OrderTieBreakingAndCorrectedLabels) {
 TEST(PlanLoupe, ReplicatesTheAlreadyFakedBookkeeping) {
   int read = nr_of("read"), lseek = nr_of("lseek"), close = nr_of("close");
   std::vector<AppUsage> apps = {app("x", {{read, Need::required}, {lseek, Need::fake_only}}),
-                                app("y", {{read, Need::required}, {nr_of("write"), Need::required},
-                                          {lseek, Need::fake_only}, {close, Need::stub_only}}),
-                                app("z", {{read, Need::required}, {nr_of("mmap"), Need::required},
-                                          {nr_of("brk"), Need::required}, {lseek, Need::fake_only}})};
+                                app("y", {{read, Need::required},
+                                          {nr_of("write"), Need::required},
+                                          {lseek, Need::fake_only},
+                                          {close, Need::stub_only}}),
+                                app("z", {{read, Need::required},
+                                          {nr_of("mmap"), Need::required},
+                                          {nr_of("brk"), Need::required},
+                                          {lseek, Need::fake_only}})};
   Plan plan = analysis::loupe_greedy_plan(apps, supported({}), analysis::PlanCosts{});
   ASSERT_EQ(plan.steps.size(), 3u);
   EXPECT_EQ(plan.steps[0].fake, std::vector<int>{lseek});
-  EXPECT_TRUE(plan.steps[1].fake.empty()); // remembered once
+  EXPECT_TRUE(plan.steps[1].fake.empty());                // remembered once
   EXPECT_EQ(plan.steps[2].fake, std::vector<int>{lseek}); // forgotten after y's stub, as in Loupe
 }
 
 TEST(PlanWorkRatio, TakesTheMostAppsPerUnitOfWork) {
   int brk = nr_of("brk"), mmap = nr_of("mmap");
   std::vector<AppUsage> apps = {
-      app("big", {{nr_of("socket"), Need::required}, {nr_of("bind"), Need::required},
+      app("big", {{nr_of("socket"), Need::required},
+                  {nr_of("bind"), Need::required},
                   {nr_of("listen"), Need::required}}),
       app("a2", {{brk, Need::stub_only}, {mmap, Need::required}}),
       app("a1", {{brk, Need::stub_only}}),
-      app("b1", {{mmap, Need::required}, {nr_of("read"), Need::required}}),
-      AppUsage{"nodata"}};
+      app("b1", {{mmap, Need::required}, {nr_of("read"), Need::required}}), AppUsage{"nodata"}};
   Plan plan = analysis::work_ratio_plan(apps, supported({nr_of("read")}), analysis::PlanCosts{});
   EXPECT_EQ(plan.no_data, std::vector<std::string>{"nodata"});
   ASSERT_EQ(plan.steps.size(), 3u);
   EXPECT_EQ(plan.steps[0].target, "a1"); // 1 app for 1 unit
   EXPECT_EQ(plan.steps[0].stub, std::vector<int>{brk});
   EXPECT_EQ(plan.steps[1].implement, std::vector<int>{mmap}); // 2 apps for 10 units
-  EXPECT_EQ(std::set<std::string>(plan.steps[1].now_working.begin(), plan.steps[1].now_working.end()),
-            (std::set<std::string>{"a2", "b1"}));
+  EXPECT_EQ(
+      std::set<std::string>(plan.steps[1].now_working.begin(), plan.steps[1].now_working.end()),
+      (std::set<std::string>{"a2", "b1"}));
   EXPECT_EQ(plan.steps[2].target, "big");
   EXPECT_DOUBLE_EQ(plan.steps[2].total_work, 1 + 10 + 30);
   expect_consistent(plan, apps, {nr_of("read")});
@@ -167,8 +179,9 @@ TEST(PlanWorkRatio, TakesTheMostAppsPerUnitOfWork) {
 
 TEST(PlanWorkRatio, ConflictingToleranceIsImplementedNotSwitched) {
   int close = nr_of("close");
-  std::vector<AppUsage> apps = {app("c1", {{close, Need::stub_only}}),
-                                app("c2", {{close, Need::fake_only}, {nr_of("read"), Need::required}})};
+  std::vector<AppUsage> apps = {
+      app("c1", {{close, Need::stub_only}}),
+      app("c2", {{close, Need::fake_only}, {nr_of("read"), Need::required}})};
   Plan plan = analysis::work_ratio_plan(apps, supported({}), analysis::PlanCosts{});
   ASSERT_EQ(plan.steps.size(), 2u);
   EXPECT_EQ(plan.steps[0].stub, std::vector<int>{close});
@@ -178,8 +191,9 @@ TEST(PlanWorkRatio, ConflictingToleranceIsImplementedNotSwitched) {
 
 TEST(PlanWorkRatio, EitherWayPicksWhatMoreWaitingAppsTolerate) {
   int close = nr_of("close");
-  std::vector<AppUsage> apps = {app("d1", {{close, Need::both}}),
-                                app("d2", {{close, Need::fake_only}, {nr_of("read"), Need::required}})};
+  std::vector<AppUsage> apps = {
+      app("d1", {{close, Need::both}}),
+      app("d2", {{close, Need::fake_only}, {nr_of("read"), Need::required}})};
   Plan plan = analysis::work_ratio_plan(apps, supported({}), analysis::PlanCosts{});
   ASSERT_EQ(plan.steps.size(), 2u);
   EXPECT_EQ(plan.steps[0].fake, std::vector<int>{close});
@@ -216,29 +230,33 @@ TEST_P(PlanLoupedb, BothPlannersAreConsistentAndWorkRatioIsNotWorse) {
   }
   analysis::PlanCosts costs;
   Plan loupe = analysis::loupe_greedy_plan(apps, *os, costs);
-  EXPECT_EQ(loupe.no_data, (std::vector<std::string>{"django", "flask", "memcached", "python", "ruby"}));
+  EXPECT_EQ(loupe.no_data,
+            (std::vector<std::string>{"django", "flask", "memcached", "python", "ruby"}));
 
   // Loupe's invariant, checked step by step: the target is the first remaining app (in name
   // order) with the fewest required syscalls not yet supported.
   std::set<int> sup = os->numbers;
   std::vector<const AppUsage*> remaining;
   for (const AppUsage& a : apps) {
-    if (!a.has_data()) continue;
+    if (!a.has_data())
+      continue;
     bool all = true;
-    for (int nr : a.with(Need::required)) all = all && sup.contains(nr);
-    if (!all) remaining.push_back(&a);
+    for (int nr : a.with(Need::required))
+      all = all && sup.contains(nr);
+    if (!all)
+      remaining.push_back(&a);
   }
   ASSERT_EQ(remaining.size(), loupe.steps.size());
   auto missing = [&](const AppUsage* a) {
     size_t n = 0;
-    for (int nr : a->with(Need::required)) n += !sup.contains(nr);
+    for (int nr : a->with(Need::required))
+      n += !sup.contains(nr);
     return n;
   };
   for (const PlanStep& s : loupe.steps) {
-    const AppUsage* best = *std::min_element(remaining.begin(), remaining.end(),
-                                             [&](const AppUsage* a, const AppUsage* b) {
-                                               return missing(a) < missing(b);
-                                             });
+    const AppUsage* best = *std::min_element(
+        remaining.begin(), remaining.end(),
+        [&](const AppUsage* a, const AppUsage* b) { return missing(a) < missing(b); });
     EXPECT_EQ(s.target, best->app);
     EXPECT_EQ(s.implement.size(), missing(best));
     sup.insert(s.implement.begin(), s.implement.end());
@@ -248,7 +266,8 @@ TEST_P(PlanLoupedb, BothPlannersAreConsistentAndWorkRatioIsNotWorse) {
   Plan ours = analysis::work_ratio_plan(apps, *os, costs);
   expect_consistent(ours, apps, os->numbers);
   std::vector<std::string> order = loupe.working_without_changes;
-  for (const PlanStep& s : loupe.steps) order.push_back(s.target);
+  for (const PlanStep& s : loupe.steps)
+    order.push_back(s.target);
   Plan priced = analysis::replay_order(apps, *os, costs, order);
   expect_consistent(priced, apps, os->numbers);
   analysis::PlanFigures a = analysis::plan_figures(priced);

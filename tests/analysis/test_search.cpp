@@ -1,7 +1,8 @@
 #include "analysis/search.h"
+#include "util/strings.h"
+
 #include "synthetic_db.h"
 #include "testutil.h"
-#include "util/strings.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -25,19 +26,26 @@ TEST(Usage, NeedOfAndCombination) {
 class SearchSynthetic : public ::testing::Test {
 protected:
   void SetUp() override {
-    lupa_test::write_run(m_root.path(), {"alpha", "benchmark-wrk", "a1",
+    lupa_test::write_run(m_root.path(), {"alpha",
+                                         "benchmark-wrk",
+                                         "a1",
                                          {{nr_of("read"), Need::required},
                                           {nr_of("write"), Need::both},
                                           {nr_of("close"), Need::stub_only},
                                           {nr_of("lseek"), Need::fake_only}}});
-    lupa_test::write_run(m_root.path(), {"alpha", "suite", "a2",
+    lupa_test::write_run(m_root.path(), {"alpha",
+                                         "suite",
+                                         "a2",
                                          {{nr_of("write"), Need::fake_only},
                                           {nr_of("close"), Need::stub_only},
                                           {nr_of("mmap"), Need::required}}});
-    lupa_test::write_run(m_root.path(), {"beta", "benchmark-x", "b1",
-                                         {{nr_of("read"), Need::both},
-                                          {nr_of("close"), Need::fake_only}}});
-    lupa_test::write_run(m_root.path(), {"gamma", "suite", "g1", {{nr_of("read"), Need::required}}});
+    lupa_test::write_run(m_root.path(),
+                         {"beta",
+                          "benchmark-x",
+                          "b1",
+                          {{nr_of("read"), Need::both}, {nr_of("close"), Need::fake_only}}});
+    lupa_test::write_run(m_root.path(),
+                         {"gamma", "suite", "g1", {{nr_of("read"), Need::required}}});
     auto dataset = analysis::load_dataset(m_root.path());
     ASSERT_TRUE(dataset) << dataset.error();
     m_dataset = std::move(*dataset);
@@ -48,14 +56,16 @@ protected:
 };
 
 TEST_F(SearchSynthetic, AllWorkloadsMustPass) {
-  analysis::AppUsage all = analysis::app_usage(*m_dataset.find("alpha"), analysis::WorkloadFilter::all);
+  analysis::AppUsage all =
+      analysis::app_usage(*m_dataset.find("alpha"), analysis::WorkloadFilter::all);
   EXPECT_EQ(all.runs.size(), 2u);
   EXPECT_EQ(all.used.at(nr_of("read")), Need::required);
   EXPECT_EQ(all.used.at(nr_of("write")), Need::fake_only); // both in bench, fake-only in suite
   EXPECT_EQ(all.used.at(nr_of("close")), Need::stub_only);
   EXPECT_EQ(all.used.at(nr_of("lseek")), Need::fake_only);
   EXPECT_EQ(all.used.at(nr_of("mmap")), Need::required);
-  analysis::AppUsage bench = analysis::app_usage(*m_dataset.find("alpha"), analysis::WorkloadFilter::bench);
+  analysis::AppUsage bench =
+      analysis::app_usage(*m_dataset.find("alpha"), analysis::WorkloadFilter::bench);
   EXPECT_EQ(bench.used.at(nr_of("write")), Need::both);
   EXPECT_FALSE(bench.used.contains(nr_of("mmap")));
 }

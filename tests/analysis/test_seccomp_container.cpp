@@ -6,17 +6,19 @@
 #include "analysis/subprocess.h"
 #include "core/dyn_csv.h"
 #include "core/syscalls.h"
-#include "synthetic_db.h"
 #include "util/strings.h"
+
+#include "synthetic_db.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <iostream>
 #include <regex>
 #include <set>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using analysis::Need;
@@ -88,7 +90,8 @@ public:
     fs::create_directories(root.path() / "tmp");
     fs::permissions(root.path() / "tmp", fs::perms::all | fs::perms::sticky_bit);
     fs::create_directories(root.path() / "etc");
-    (void)util::write_file_atomic(root.path() / "etc" / "passwd", "root:x:0:0:root:/root:/bin/sh\n");
+    (void)util::write_file_atomic(root.path() / "etc" / "passwd",
+                                  "root:x:0:0:root:/root:/bin/sh\n");
     fs::path tar = root.path().parent_path() / (root.path().filename().string() + ".tar");
     run("/usr/bin/tar", {"-C", root.path().string(), "-cf", tar.string(), "."});
     analysis::ProcessResult imported = run(k_docker, {"import", tar.string(), m_name});
@@ -124,7 +127,9 @@ fs::path write_run(const fs::path& db, const std::string& app, const std::string
   return lupa_test::write_run(db, r);
 }
 
-fs::path lupa_binary() { return fs::path(LUPA_BINARY_DIR) / "cli" / "lupa"; }
+fs::path lupa_binary() {
+  return fs::path(LUPA_BINARY_DIR) / "cli" / "lupa";
+}
 
 } // namespace
 
@@ -156,12 +161,12 @@ TEST(SeccompContainer, ProfileStubsFakesAndDeniesWithEnosys) {
   util::TempDir db("lupa-test-seccomp-db");
   fs::path run_dir = write_run(db.path(), "probe", "0001", verdicts);
   fs::path profile = db.path() / "profile.json";
-  analysis::ProcessResult made = run(lupa_binary(), {"seccomp-profile", run_dir.string(), "-o",
-                                                     profile.string()});
+  analysis::ProcessResult made =
+      run(lupa_binary(), {"seccomp-profile", run_dir.string(), "-o", profile.string()});
   ASSERT_EQ(made.exit_code, 0) << made.output;
 
-  analysis::ContainerCheck check{k_docker, image.name(), {in_image, "--check"}, {}, profile,
-                                 {"--network=none"}};
+  analysis::ContainerCheck check{k_docker, image.name(), {in_image, "--check"},
+                                 {},       profile,      {"--network=none"}};
   auto outcome = analysis::run_with_profile(check);
   ASSERT_TRUE(outcome) << outcome.error();
   EXPECT_TRUE(outcome->passed) << outcome->output;
@@ -219,12 +224,13 @@ TEST(SeccompContainer, RealProgramWorksUnderItsProfile) {
   util::TempDir db("lupa-test-seccomp-sqlite");
   const std::vector<std::string>& runtime = analysis::runtime_baseline();
   auto works_with = [&](const std::string& name, int errno_ret) {
-    nlohmann::json p = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                        {"syscalls", {{{"names", {name}}, {"action", "SCMP_ACT_ERRNO"},
-                                       {"errnoRet", errno_ret}}}}};
+    nlohmann::json p = {
+        {"defaultAction", "SCMP_ACT_ALLOW"},
+        {"syscalls", {{{"names", {name}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", errno_ret}}}}};
     fs::path file = db.path() / "probe.json";
     EXPECT_TRUE(util::write_file_atomic(file, p.dump()));
-    analysis::ContainerCheck check{k_docker, image.name(), command, {}, file, {"--network=none"}, 30s};
+    analysis::ContainerCheck check{k_docker, image.name(),       command, {},
+                                   file,     {"--network=none"}, 30s};
     auto outcome = analysis::run_with_profile(check);
     // An error means the container never started (the runtime itself needs the call).
     return outcome && outcome->passed && outcome->output.find("ok") != std::string::npos;
@@ -232,8 +238,8 @@ TEST(SeccompContainer, RealProgramWorksUnderItsProfile) {
   std::map<std::string, Need> verdicts;
   for (const std::string& name : used) {
     bool probe = std::find(runtime.begin(), runtime.end(), name) == runtime.end();
-    verdicts[name] = probe ? analysis::need_of(works_with(name, ENOSYS), works_with(name, 0))
-                           : Need::required;
+    verdicts[name] =
+        probe ? analysis::need_of(works_with(name, ENOSYS), works_with(name, 0)) : Need::required;
   }
   for (Need need : {Need::required, Need::stub_only, Need::fake_only, Need::both}) {
     std::vector<std::string> names;
@@ -245,9 +251,14 @@ TEST(SeccompContainer, RealProgramWorksUnderItsProfile) {
     std::cout << "sqlite3 " << analysis::to_string(need) << ": " << util::join(names, " ") << "\n";
   }
   fs::path run_dir = write_run(db.path(), "sqlite3", "0001", verdicts);
-  std::vector<std::string> check_args = {"seccomp-profile", run_dir.string(), "-o",
-                                         (db.path() / "sqlite.json").string(), "--check-image",
-                                         image.name(), "--check-run-option=--network=none", "--"};
+  std::vector<std::string> check_args = {"seccomp-profile",
+                                         run_dir.string(),
+                                         "-o",
+                                         (db.path() / "sqlite.json").string(),
+                                         "--check-image",
+                                         image.name(),
+                                         "--check-run-option=--network=none",
+                                         "--"};
   check_args.insert(check_args.end(), command.begin(), command.end());
   analysis::ProcessResult checked = run(lupa_binary(), check_args, 300s);
   EXPECT_EQ(checked.exit_code, 0) << checked.output;

@@ -1,5 +1,6 @@
 #include "analysis/seccomp_profile.h"
 #include "core/syscalls.h"
+
 #include "synthetic_db.h"
 
 #include <gtest/gtest.h>
@@ -30,8 +31,10 @@ analysis::AppUsage usage() {
   analysis::AppUsage u;
   u.app = "demo";
   u.runs = {"demo/benchmark-x/1"};
-  u.used = {{nr_of("socket"), Need::required},  {nr_of("sync"), Need::stub_only},
-            {nr_of("mkdir"), Need::fake_only},  {nr_of("uname"), Need::both},
+  u.used = {{nr_of("socket"), Need::required},
+            {nr_of("sync"), Need::stub_only},
+            {nr_of("mkdir"), Need::fake_only},
+            {nr_of("uname"), Need::both},
             {nr_of("getppid"), Need::stub_only}};
   return u;
 }

@@ -1,7 +1,8 @@
 #include "plots/plots.h"
+#include "util/strings.h"
+
 #include "synthetic_db.h"
 #include "testutil.h"
-#include "util/strings.h"
 
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
@@ -15,7 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool have_gnuplot() { return !util::find_in_path("gnuplot").empty(); }
+bool have_gnuplot() {
+  return !util::find_in_path("gnuplot").empty();
+}
 
 // The numeric columns of a .dat file's data lines (comments skipped, quoted fields kept).
 std::vector<std::vector<std::string>> dat_rows(const fs::path& file) {
@@ -43,11 +46,12 @@ void expect_valid_images(const plots::PlotFile& plot) {
       } catch (const std::exception& e) {
         FAIL() << image << " is not XML: " << e.what();
       }
-      EXPECT_EQ(tree.get<std::string>("svg.title", ""), "lupa_" + [&] {
-        std::string id = plot.name;
-        std::replace(id.begin(), id.end(), '-', '_');
-        return id;
-      }());
+      EXPECT_EQ(
+          tree.get<std::string>("svg.title", ""), "lupa_" + [&] {
+            std::string id = plot.name;
+            std::replace(id.begin(), id.end(), '-', '_');
+            return id;
+          }());
       // The visible title is drawn (XML-escaped like any text).
       EXPECT_NE(bytes->find(plot.title.substr(0, 20)), std::string::npos) << image;
     } else if (image.extension() == ".png") {
@@ -64,13 +68,20 @@ protected:
     if (!have_gnuplot()) {
       GTEST_SKIP() << "gnuplot is not installed (apt-get install gnuplot-nox)";
     }
-    int read = nr_of("read"), write = nr_of("write"), close = nr_of("close"), lseek = nr_of("lseek");
-    lupa_test::write_run(m_root.path(), {"a", "benchmark-w", "1",
-                                         {{read, Need::required}, {write, Need::both},
-                                          {close, Need::stub_only}, {lseek, Need::fake_only}},
-                                         std::vector<int>{read, write, close, lseek, nr_of("mmap"),
-                                                          nr_of("exit")}});
-    lupa_test::write_run(m_root.path(), {"b", "benchmark-w", "1",
+    int read = nr_of("read"), write = nr_of("write"), close = nr_of("close"),
+        lseek = nr_of("lseek");
+    lupa_test::write_run(
+        m_root.path(), {"a",
+                        "benchmark-w",
+                        "1",
+                        {{read, Need::required},
+                         {write, Need::both},
+                         {close, Need::stub_only},
+                         {lseek, Need::fake_only}},
+                        std::vector<int>{read, write, close, lseek, nr_of("mmap"), nr_of("exit")}});
+    lupa_test::write_run(m_root.path(), {"b",
+                                         "benchmark-w",
+                                         "1",
                                          {{read, Need::required}, {write, Need::required}},
                                          std::vector<int>{read, write}});
     lupa_test::write_run(m_root.path(), {"c", "benchmark-w", "1", {{read, Need::both}}});
@@ -103,10 +114,9 @@ TEST_F(PlotsSynthetic, CumulativeCountsOnlyAppsWithStaticAndDynamicData) {
 
   // Expected, by hand: a and b. static: read, write in both; close, lseek, mmap, exit in a.
   // used: read, write in both; close, lseek in a. required: read in both; write in b.
-  std::vector<std::vector<double>> expected = {
-      {100, 100, 50, 50, 50, 50, 0}, // static
-      {100, 100, 50, 50, 0, 0, 0},   // used
-      {100, 50, 0, 0, 0, 0, 0}};     // required
+  std::vector<std::vector<double>> expected = {{100, 100, 50, 50, 50, 50, 0}, // static
+                                               {100, 100, 50, 50, 0, 0, 0},   // used
+                                               {100, 50, 0, 0, 0, 0, 0}};     // required
   std::vector<std::vector<std::string>> rows = dat_rows(plot.data);
   // One row per syscall number, up to the highest one in the data (exit, in a's static set).
   ASSERT_EQ(rows.size(), size_t(nr_of("exit")) + 1);
@@ -161,9 +171,9 @@ TEST_F(PlotsSynthetic, HistogramTakesAnyAppListAndLeavesMissingBarsOut) {
   for (const auto& r : rows) {
     lines.push_back(util::join(r, " "));
   }
-  EXPECT_EQ(lines, (std::vector<std::string>{"\"a\" \"static\" 6 0 0 0 0",
-                                             "\"a\" \"bench\" 0 1 1 1 1",
-                                             "\"d\" \"suite\" 0 1 0 0 0"}));
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{"\"a\" \"static\" 6 0 0 0 0", "\"a\" \"bench\" 0 1 1 1 1",
+                                      "\"d\" \"suite\" 0 1 0 0 0"}));
   ASSERT_EQ(plot.notes.size(), 1u);
   EXPECT_NE(plot.notes[0].find("zzz: not in the database"), std::string::npos);
   EXPECT_NE(plot.notes[0].find("d: no bench data"), std::string::npos);
@@ -188,8 +198,8 @@ TEST(PlotsLoupedb, RegeneratesEveryPaperPlot) {
   auto dataset = analysis::load_dataset(root);
   ASSERT_TRUE(dataset) << dataset.error();
   util::TempDir out("lupa-test-paperplots");
-  auto files = plots::generate_paper_plots(*dataset, out.path(),
-                                           {plots::Format::svg, plots::Format::pdf, plots::Format::png});
+  auto files = plots::generate_paper_plots(
+      *dataset, out.path(), {plots::Format::svg, plots::Format::pdf, plots::Format::png});
   ASSERT_TRUE(files) << files.error();
   std::vector<std::string> names;
   for (const plots::PlotFile& plot : *files) {
@@ -199,5 +209,6 @@ TEST(PlotsLoupedb, RegeneratesEveryPaperPlot) {
   EXPECT_EQ(names, (std::vector<std::string>{"cumulative", "heatmap-required", "heatmap-used",
                                              "heatmap-static", "histogram"}));
   // memcached has only a test suite: its benchmark bar is missing, and the plot says so.
-  EXPECT_NE(util::join(files->back().notes, " ").find("memcached: no bench data"), std::string::npos);
+  EXPECT_NE(util::join(files->back().notes, " ").find("memcached: no bench data"),
+            std::string::npos);
 }

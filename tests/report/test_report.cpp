@@ -1,8 +1,9 @@
 #include "analysis/subprocess.h"
 #include "report/report.h"
+#include "util/strings.h"
+
 #include "synthetic_db.h"
 #include "testutil.h"
-#include "util/strings.h"
 
 #include <gtest/gtest.h>
 
@@ -65,7 +66,8 @@ void expect_renders(const fs::path& page, size_t min_images) {
   std::string dom = rendered_dom(page);
   std::smatch m;
   ASSERT_TRUE(std::regex_search(dom, m, std::regex(R"re(data-images="(\d+)")re")))
-      << "the page's load script did not run:\n" << dom.substr(0, 2000);
+      << "the page's load script did not run:\n"
+      << dom.substr(0, 2000);
   EXPECT_GE(std::stoul(m[1].str()), min_images);
   ASSERT_TRUE(std::regex_search(dom, m, std::regex(R"re(data-images-broken="(\d+)")re")));
   EXPECT_EQ(m[1].str(), "0") << page;
@@ -79,14 +81,19 @@ protected:
       GTEST_SKIP() << "gnuplot is not installed (apt-get install gnuplot-nox)";
     }
     int read = nr_of("read"), write = nr_of("write"), sync = nr_of("sync"), mkdir = nr_of("mkdir");
-    lupa_test::SynthRun lupa_run{"lupa-app", "benchmark-wrk", "5eed",
-                                 {{read, Need::required}, {write, Need::both}, {sync, Need::stub_only}},
-                                 std::vector<int>{read, write, sync, mkdir}};
+    lupa_test::SynthRun lupa_run{
+        "lupa-app",
+        "benchmark-wrk",
+        "5eed",
+        {{read, Need::required}, {write, Need::both}, {sync, Need::stub_only}},
+        std::vector<int>{read, write, sync, mkdir}};
     lupa_run.results_json = true;
     lupa_run.unstable = {sync};
     lupa_run.provenance = nlohmann::json{{"engine", "docker 20.10.24"}, {"kernel", "6.18"}};
     lupa_test::write_run(m_db.path(), lupa_run);
-    lupa_test::write_run(m_db.path(), {"old-app", "suite", "imported",
+    lupa_test::write_run(m_db.path(), {"old-app",
+                                       "suite",
+                                       "imported",
                                        {{read, Need::required}, {write, Need::fake_only}},
                                        std::vector<int>{read, write}});
     auto dataset = analysis::load_dataset(m_db.path());
