@@ -18,7 +18,7 @@ namespace analysis {
 // `all` ('*': every workload the app has, all of which it must pass).
 enum class WorkloadFilter { bench, suite, all };
 
-// "bench", "suite" or "*".
+// `filter` as written on the command line: "bench", "suite" or "*".
 const char* to_string(WorkloadFilter filter);
 
 // Parses `text`: "bench"/"benchmark", "suite"/"testsuite" or "*" (as Loupe's -w).

@@ -37,7 +37,7 @@ enum class PlanMode {
   work_ratio,   // most newly working apps per unit of work first
 };
 
-// "loupe-greedy" or "work-ratio".
+// `mode` as printed: "loupe-greedy" or "work-ratio".
 const char* to_string(PlanMode mode);
 
 // One step: the work done for `target` and the apps that start working.

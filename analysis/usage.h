@@ -21,7 +21,7 @@ enum class Need {
   both,      // works stubbed and works faked
 };
 
-// "required", "stub-only", "fake-only" or "both".
+// `need` as printed: "required", "stub-only", "fake-only" or "both".
 const char* to_string(Need need);
 
 // The need of a syscall for which `can_stub` and `can_fake` hold.

@@ -21,7 +21,7 @@ namespace plots {
 
 enum class Format { svg, pdf, png };
 
-// "svg", "pdf" or "png".
+// `format` as a file extension: "svg", "pdf" or "png".
 const char* to_string(Format format);
 
 // Parses `text`: a comma-separated list of svg, pdf, png.
@@ -45,7 +45,7 @@ CumulativeData cumulative_data(const std::vector<analysis::AppUsage>& apps);
 // What a heatmap colours each syscall by.
 enum class HeatmapMeasure { required, used, static_binary };
 
-// "required", "used" or "static".
+// `measure` as used in file names: "required", "used" or "static".
 const char* to_string(HeatmapMeasure measure);
 
 // Heatmap data: per syscall number, the share (percent) of `apps` counted.
@@ -75,9 +75,11 @@ std::vector<HistogramBar> histogram_data(const analysis::Dataset& dataset,
                                          const std::vector<std::string>& apps,
                                          std::vector<std::string>& missing);
 
-// The data file texts gnuplot reads.
+// The text of the data file gnuplot reads for `data` (one row per rank; columns in a header).
 std::string cumulative_dat(const CumulativeData& data);
+// The text of the data file for heatmap `data`: column, row, share, syscall number.
 std::string heatmap_dat(const HeatmapData& data);
+// The text of the data file for histogram `bars`: app, bar, then the five counts.
 std::string histogram_dat(const std::vector<HistogramBar>& bars);
 
 // One generated plot.
