@@ -124,6 +124,9 @@ void to_json(nlohmann::json& j, const Probe& p) {
   if (p.expect_processes > 0) {
     j["expect_processes"] = p.expect_processes;
   }
+  if (p.ready_timeout_ms > 0) {
+    j["ready_timeout_ms"] = p.ready_timeout_ms;
+  }
 }
 
 void from_json(const nlohmann::json& j, Probe& p) {
@@ -136,6 +139,7 @@ void from_json(const nlohmann::json& j, Probe& p) {
   p.count_hits = j.value("count_hits", false);
   p.expect_ports = j.value("expect_ports", std::vector<int>{});
   p.expect_processes = j.value("expect_processes", 0);
+  p.ready_timeout_ms = j.value("ready_timeout_ms", 0);
   for (int nr : p.stub) {
     if (nr < 0 || nr > k_max_syscall_nr) {
       throw nlohmann::json::other_error::create(501, "syscall number out of range", nullptr);
@@ -164,6 +168,9 @@ void to_json(nlohmann::json& j, const ProbeOutcome& o) {
   }
   if (o.processes > 0) {
     j["processes"] = o.processes;
+  }
+  if (o.ready_seconds > 0) {
+    j["ready_seconds"] = o.ready_seconds;
   }
   if (o.app_exit >= 0) {
     j["app_exit"] = o.app_exit;
@@ -197,6 +204,7 @@ void from_json(const nlohmann::json& j, ProbeOutcome& o) {
   }
   o.listening = j.value("listening", std::vector<int>{});
   o.processes = j.value("processes", 0);
+  o.ready_seconds = j.value("ready_seconds", 0.0);
   o.app_exit = j.value("app_exit", -1);
 }
 

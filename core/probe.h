@@ -10,8 +10,8 @@
 //
 // A worker prints {"ready": true} once it accepts requests and exits at end of input.
 // Optional probe fields (absent = false/empty): "without_app", "until_ready", "count_hits",
-// "expect_ports", "expect_processes"; optional outcome fields: "hits", "listening",
-// "processes", "app_exit".
+// "expect_ports", "expect_processes", "ready_timeout_ms"; optional outcome fields: "hits",
+// "listening", "processes", "ready_seconds", "app_exit".
 
 #include "core/result.h"
 
@@ -62,6 +62,8 @@ struct Probe {
   std::vector<int> expect_ports;
   // Benchmark mode: ... and once its tree has at least this many processes (0: any).
   int expect_processes = 0;
+  // Benchmark mode: give up waiting for readiness after this long (0: the worker's default).
+  int ready_timeout_ms = 0;
 
   // True for the baseline: nothing injected.
   bool empty() const { return stub.empty() && fake.empty() && args.empty() && paths.empty(); }
@@ -95,6 +97,7 @@ struct ProbeOutcome {
   std::map<int, uint64_t> hits; // injected calls made, per syscall (only with count_hits)
   std::vector<int> listening;   // TCP/UDP ports the app's tree listened on when judged
   int processes = 0;            // processes in the app's tree when judged ready
+  double ready_seconds = 0;     // benchmark mode: from the launch to readiness
   int app_exit = -1;            // sequential mode: the app's exit status (128+N: signal N)
 };
 

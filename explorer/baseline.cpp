@@ -54,6 +54,7 @@ util::Result<Baseline> check_baseline(Worker& worker, const AppConfig& config) {
   }
   baseline.ports = app.listening;
   baseline.processes = app.processes;
+  baseline.ready_seconds = app.ready_seconds;
   if (config.test_script) {
     core::Probe no_app;
     no_app.without_app = true;

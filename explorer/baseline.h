@@ -14,6 +14,7 @@ namespace explorer {
 struct Baseline {
   std::vector<int> ports; // what the app listened on when ready (expected from then on)
   int processes = 0;      // how many processes its tree had then
+  double ready_seconds = 0; // how long it took to get ready
   uint64_t runs = 0;      // probe runs made
   double seconds = 0;     // the unmodified app's probe time
 };

@@ -26,6 +26,12 @@ enum class OnEarlyExit {
   run_test,     // run the test anyway (Loupe)
 };
 
+// Whether each run of the app gets its own network namespace (with its test script).
+enum class NetIsolation {
+  none,      // the host's network: runs of an app with fixed ports cannot overlap
+  per_run,   // a fresh namespace per run (CAP_SYS_ADMIN): parallel runs, no port clashes
+};
+
 // "benchmark" or "sequential".
 const char* to_string(Mode mode);
 
@@ -41,16 +47,18 @@ struct AppConfig {
   std::chrono::milliseconds ready_timeout{10000};
   // The app counts as ready when it listens on this port (in addition to learnt ones).
   std::optional<int> ready_port;
-  // Alive and quiet: no CPU used by the tree for this long (apps that never listen).
-  std::chrono::milliseconds quiet{200};
+  // Alive and quiet: no CPU used by the tree for this long (apps that never listen; long
+  // enough for servers that sleep a little before they listen).
+  std::chrono::milliseconds quiet{1000};
   // With an expected port: quiet this long without listening on it = not ready.
-  std::chrono::milliseconds settle{500};
+  std::chrono::milliseconds settle{300};
   OnEarlyExit on_early_exit = OnEarlyExit::fail_at_once;
   // Inject into (and count) only processes running this executable (canonical path).
   std::optional<std::filesystem::path> only_consider;
   std::chrono::milliseconds kill_grace{150}; // SIGTERM to SIGKILL
   unsigned infra_retries = 2;               // test exit 200 retries (Loupe's LIMIT_RETRIES)
   std::filesystem::path scratch;            // where probe files go (a temp dir if empty)
+  NetIsolation net = NetIsolation::none;
 };
 
 } // namespace explorer

@@ -224,6 +224,7 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
   spec.output = dir / "output.log";
   spec.filter = &filter;
   spec.wait_for_tracer = WaitForTracer::yes;
+  spec.net = app_network(config);
   TRY_ASSIGN(std::unique_ptr<ProcessTree> tree, ProcessTree::launch(spec));
 
   Tracer tracer(tree->root(), config, options.observer);
@@ -257,7 +258,11 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
       run.passed = true;
       return;
     }
-    TestRun result = run_test_script(slow, spec.output, dir / "test.log");
+    NetNamespace net = app_network(config);
+    if (net.kind == NetNamespace::Kind::fresh) {
+      net = {NetNamespace::Kind::join, tree->reaper()};
+    }
+    TestRun result = run_test_script(slow, spec.output, dir / "test.log", net);
     run.passed = !result.timed_out && result.exit_code == 0;
     if (!run.passed) {
       run.failure = result.timed_out ? fmt::format("the test script did not finish within {} ms",

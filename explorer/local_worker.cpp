@@ -84,10 +84,28 @@ std::vector<std::string> app_argv(const AppConfig& config) {
 
 const char* to_string(Mode mode) { return mode == Mode::benchmark ? "benchmark" : "sequential"; }
 
+NetNamespace app_network(const AppConfig& config) {
+  NetNamespace net;
+  net.kind = config.net == NetIsolation::per_run ? NetNamespace::Kind::fresh
+                                                 : NetNamespace::Kind::inherit;
+  return net;
+}
+
+// Where the test script of a run whose app tree is `app` runs: with the app.
+NetNamespace test_network(const AppConfig& config, const ProcessTree* app) {
+  NetNamespace net = app_network(config);
+  if (app != nullptr && net.kind == NetNamespace::Kind::fresh) {
+    net.kind = NetNamespace::Kind::join;
+    net.of = app->reaper();
+  }
+  return net;
+}
+
 TestRun run_test_script(const AppConfig& config, const std::filesystem::path& output,
-                        const std::filesystem::path& log) {
+                        const std::filesystem::path& log, NetNamespace net) {
   TestRun run;
   LaunchSpec spec;
+  spec.net = net;
   spec.program = *config.test_script;
   spec.argv = {config.test_script->string(), output.string()};
   spec.output = log;
@@ -139,6 +157,7 @@ core::ProbeOutcome LocalWorker::run(const core::Probe& probe) {
 }
 
 core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
+  Clock::time_point start = Clock::now();
   throw_if_cancelled();
   if (!probe.args.empty() || !probe.paths.empty()) {
     throw util::Fatal("this explorer applies whole-syscall stubs and fakes only; the probe also "
@@ -152,7 +171,9 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
   std::filesystem::path test_log = dir.path() / "test.log";
   core::ProbeOutcome outcome;
 
-  // Judges the app by the test script (or, without one, by Loupe's rules).
+  // Judges the app by the test script (or, without one, by Loupe's rules). `app_tree` is the
+  // app's tree when it still runs (benchmark mode), `tree` the one to watch without a test.
+  ProcessTree* app_tree = nullptr;
   auto judge = [&](core::ProbeEnd end, ProcessTree* tree) {
     outcome.ended = end;
     if (!m_config.test_script) {
@@ -167,7 +188,7 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
       }
       return;
     }
-    TestRun test = run_test_script(m_config, output, test_log);
+    TestRun test = run_test_script(m_config, output, test_log, test_network(m_config, app_tree));
     if (test.timed_out) {
       outcome.ended = core::ProbeEnd::test_timeout;
       outcome.works = false;
@@ -212,6 +233,7 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
   spec.argv = app_argv(m_config);
   spec.output = output;
   spec.filter = filter ? &*filter : nullptr;
+  spec.net = app_network(m_config);
   util::Result<std::unique_ptr<ProcessTree>> launched = ProcessTree::launch(spec);
   if (!launched) {
     throw util::Fatal(launched.error());
@@ -261,12 +283,17 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
         ready.processes = static_cast<int>(members.size());
       }
     } else {
+      AppConfig config = m_config;
+      if (probe.ready_timeout_ms > 0) {
+        config.ready_timeout = std::chrono::milliseconds(probe.ready_timeout_ms);
+      }
       ready = wait_ready(
           tree,
           {std::set<int>(probe.expect_ports.begin(), probe.expect_ports.end()),
            probe.expect_processes},
-          m_config);
+          config);
     }
+    outcome.ready_seconds = seconds_since(start);
     fail_launch();
     outcome.listening.assign(ready.ports.begin(), ready.ports.end());
     outcome.processes = ready.processes;
@@ -279,6 +306,7 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
       outcome.ended = core::ProbeEnd::ready;
       kill_grace = std::chrono::milliseconds(0); // screening: how it ends tells nothing
     } else {
+      app_tree = &tree;
       judge(ready.state == ReadyState::not_ready ? core::ProbeEnd::not_ready
                                                  : core::ProbeEnd::judged,
             &tree);

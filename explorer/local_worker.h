@@ -6,6 +6,7 @@
 // LocalWorkers may run side by side (mind fixed ports in benchmark mode).
 
 #include "explorer/config.h"
+#include "explorer/spawn.h"
 #include "explorer/worker.h"
 
 #include <atomic>
@@ -38,8 +39,12 @@ struct TestRun {
   bool timed_out = false;
 };
 
-// Runs `config.test_script` with `output` as $1 (its own output goes to `log`).
+// Runs `config.test_script` with `output` as $1 (its own output goes to `log`), in the
+// network namespace `net` (the app's, when runs are isolated).
 TestRun run_test_script(const AppConfig& config, const std::filesystem::path& output,
-                        const std::filesystem::path& log);
+                        const std::filesystem::path& log, NetNamespace net = {});
+
+// The network namespace a run of `config` starts its app in.
+NetNamespace app_network(const AppConfig& config);
 
 } // namespace explorer

@@ -1,6 +1,7 @@
 #include "explorer/options.h"
 
 #include "core/syscalls.h"
+#include "explorer/spawn.h"
 #include "util/fs.h"
 
 #include <CLI/CLI.hpp>
@@ -98,7 +99,14 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
   app.add_option("--only-syscalls", options.only_syscalls,
                  "Explore only these syscalls (names or numbers, comma-separated)")
       ->delimiter(',');
+  app.add_flag("--isolate-net", options.isolate_net,
+               "Run each probe (app and test) in its own network namespace; implied by --jobs "
+               "above 1 in benchmark mode (needs CAP_SYS_ADMIN)");
   app.add_flag("--discover-only", discover_only, "Only discover; print the discovery JSON");
+  std::string discovery;
+  app.add_option("--discovery", discovery,
+                 "Explore the syscalls of this discovery JSON (from --discover-only) instead of "
+                 "tracing the app again");
   app.add_flag("--worker", worker,
                "Serve probes as JSON lines on stdin/stdout (used by lupa's runner)");
   app.add_flag("--no-strace", no_strace, "Accepted for Loupe compatibility (lupa never uses strace)");
@@ -125,6 +133,7 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
     options.app.only_consider = only_consider;
   }
   options.out = out.empty() ? k_default_out : std::filesystem::path(out);
+  options.discovery = discovery;
   options.strategy = *strategy_from_string(strategy);
   options.app.mode = sequential ? Mode::sequential : Mode::benchmark;
   options.app.timeout = to_ms(timeout);
@@ -194,6 +203,9 @@ util::Result<void> validate(Options& options) {
     app.only_consider = std::filesystem::canonical(only, ec);
   }
   TRY(syscall_numbers(options.only_syscalls));
+  if (!options.discovery.empty() && !std::filesystem::is_regular_file(options.discovery, ec)) {
+    return util::error(fmt::format("--discovery: '{}' not found", options.discovery.string()));
+  }
   if (options.action == Action::explore) {
     std::filesystem::path out = std::filesystem::absolute(options.out, ec);
     std::filesystem::path base = existing_ancestor(out);
@@ -204,9 +216,15 @@ util::Result<void> validate(Options& options) {
     }
     options.out = out;
   }
-  if (options.jobs > 1 && options.app.mode == Mode::benchmark && options.app.ready_port) {
-    return util::error("--jobs above 1 would start several copies of an app listening on the "
-                       "same --ready-port; use --jobs 1, or the runner's containers");
+  // Parallel benchmark probes would fight over the app's ports: each gets its own network.
+  if (options.isolate_net || (options.jobs > 1 && options.app.mode == Mode::benchmark)) {
+    if (!can_isolate_network()) {
+      return util::error(fmt::format(
+          "{} runs each probe in its own network namespace, which needs CAP_SYS_ADMIN (run as "
+          "root, or use --jobs 1)",
+          options.isolate_net ? "--isolate-net" : "--jobs above 1 in benchmark mode"));
+    }
+    options.app.net = NetIsolation::per_run;
   }
   return {};
 }

@@ -33,8 +33,10 @@ struct Options {
   bool output_csv = false;                  // Loupe's dyn.csv (also printed on stdout)
   bool json = false;                        // results.json on stdout instead of a summary
   std::filesystem::path out;                // where result files go
+  std::filesystem::path discovery;          // reuse this discovery JSON instead of tracing
   int verbosity = 1;                        // 0 quiet, 1 normal, 2 verbose, 3 debug
   bool startup_given = false;               // --readiness was given explicitly
+  bool isolate_net = false;                 // --isolate-net
 };
 
 // Loupe's location for result files: `data/` in the run directory (here, the current one), as

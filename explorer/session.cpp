@@ -98,6 +98,16 @@ std::string names_of(const std::vector<int>& numbers) {
   return util::join(names, ", ");
 }
 
+// The discovery JSON at `path` (as --discover-only prints it).
+util::Result<core::Discovery> read_discovery(const std::filesystem::path& path) {
+  TRY_ASSIGN(std::string text, util::read_file(path));
+  try {
+    return nlohmann::json::parse(text).get<core::Discovery>();
+  } catch (const nlohmann::json::exception& e) {
+    return util::error(fmt::format("{}: not a discovery JSON: {}", path.string(), e.what()));
+  }
+}
+
 int discover_only(const Options& options) {
   util::TempDir scratch("lupa-discovery");
   AppConfig app = options.app;
@@ -108,6 +118,14 @@ int discover_only(const Options& options) {
   }
   std::cout << nlohmann::json(*discovery).dump(2) << std::endl;
   return 0;
+}
+
+// How long a probe waits for readiness: plenty of times what the unmodified app needed (an
+// injection may slow its start), at least a second, at most --ready-timeout.
+int probe_ready_timeout_ms(const Baseline& baseline, const AppConfig& app) {
+  double seconds = std::clamp(baseline.ready_seconds * 20, 1.0,
+                              std::chrono::duration<double>(app.ready_timeout).count());
+  return static_cast<int>(seconds * 1000);
 }
 
 int explore_app(const Options& options) {
@@ -135,13 +153,18 @@ int explore_app(const Options& options) {
                        util::join(ports, ", "));
   }
 
-  // Discovery: every syscall the app makes under its workload, traced.
-  util::log::info("discovery: tracing the app under its workload");
+  // Discovery: every syscall the app makes under its workload, traced (or given).
   step = Clock::now();
-  DiscoveryOptions discovery_options;
-  discovery_options.expect_ports = baseline->ports;
-  discovery_options.expect_processes = baseline->processes;
-  util::Result<core::Discovery> discovery = discover(app, discovery_options);
+  util::Result<core::Discovery> discovery;
+  if (!options.discovery.empty()) {
+    discovery = read_discovery(options.discovery);
+  } else {
+    util::log::info("discovery: tracing the app under its workload");
+    DiscoveryOptions discovery_options;
+    discovery_options.expect_ports = baseline->ports;
+    discovery_options.expect_processes = baseline->processes;
+    discovery = discover(app, discovery_options);
+  }
   if (!discovery) {
     throw util::Fatal(discovery.error());
   }
@@ -160,6 +183,7 @@ int explore_app(const Options& options) {
   explore_options.only_syscalls = *only;
   explore_options.expect_ports = baseline->ports;
   explore_options.expect_processes = baseline->processes;
+  explore_options.ready_timeout_ms = probe_ready_timeout_ms(*baseline, app);
   explore_options.screening =
       options.strategy == Strategy::group && app.mode == Mode::benchmark &&
               app.startup == Startup::detect

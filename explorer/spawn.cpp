@@ -4,6 +4,9 @@
 #include "util/strings.h"
 
 #include <dirent.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -85,6 +88,8 @@ struct ChildPlan {
   bool listener = false;
   bool no_new_privs = false;
   bool wait_for_tracer = false;
+  bool fresh_net = false;
+  int join_net_fd = -1;
   void* stack_top = nullptr;
   SharedLaunchState* shared = nullptr;
 };
@@ -330,8 +335,10 @@ private:
     ::dup2(m_plan.stdin_fd, STDIN_FILENO);
     ::dup2(m_plan.stdin_fd, STDOUT_FILENO);
     ::dup2(m_plan.stdin_fd, STDERR_FILENO);
-    int keep[3] = {m_plan.ctl_fd, m_plan.stdin_fd, m_plan.output_fd};
-    close_all_but(keep, 3);
+    int keep[4] = {m_plan.ctl_fd, m_plan.stdin_fd, m_plan.output_fd,
+                   m_plan.join_net_fd >= 0 ? m_plan.join_net_fd : m_plan.ctl_fd};
+    close_all_but(keep, 4);
+    enter_network();
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -339,6 +346,31 @@ private:
     ::sigprocmask(SIG_BLOCK, &chld, nullptr);
     sigdelset(&chld, SIGPIPE);
     m_sigfd = ::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
+
+  // A fresh network namespace (loopback up), or the one of another tree.
+  void enter_network() {
+    if (m_plan.join_net_fd >= 0) {
+      if (::setns(m_plan.join_net_fd, CLONE_NEWNET) != 0) {
+        send_message(m_plan.ctl_fd, msg_failed, errno);
+        ::_exit(127);
+      }
+      ::close(m_plan.join_net_fd);
+    } else if (m_plan.fresh_net) {
+      if (::unshare(CLONE_NEWNET) != 0) {
+        send_message(m_plan.ctl_fd, msg_failed, errno);
+        ::_exit(127);
+      }
+      int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      ifreq request{};
+      std::memcpy(request.ifr_name, "lo", 3);
+      if (s < 0 || ::ioctl(s, SIOCGIFFLAGS, &request) != 0 ||
+          (request.ifr_flags |= IFF_UP, ::ioctl(s, SIOCSIFFLAGS, &request) != 0)) {
+        send_message(m_plan.ctl_fd, msg_failed, errno);
+        ::_exit(127);
+      }
+      ::close(s);
+    }
   }
 
   void start_program() {
@@ -484,6 +516,15 @@ private:
 
 } // namespace
 
+bool can_isolate_network() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &header, data) != 0) {
+    return false;
+  }
+  return (data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32))) != 0;
+}
+
 util::Result<std::unique_ptr<ProcessTree>> ProcessTree::launch(const LaunchSpec& spec) {
   std::unique_ptr<ProcessTree> tree(new ProcessTree());
 
@@ -507,6 +548,15 @@ util::Result<std::unique_ptr<ProcessTree>> ProcessTree::launch(const LaunchSpec&
     plan.prog.filter = const_cast<sock_filter*>(spec.filter->code.data());
   }
   plan.wait_for_tracer = spec.wait_for_tracer == WaitForTracer::yes;
+  plan.fresh_net = spec.net.kind == NetNamespace::Kind::fresh;
+  if (spec.net.kind == NetNamespace::Kind::join) {
+    plan.join_net_fd =
+        ::open(fmt::format("/proc/{}/ns/net", spec.net.of).c_str(), O_RDONLY | O_CLOEXEC);
+    if (plan.join_net_fd < 0) {
+      return util::error(util::system_error_message(
+          fmt::format("cannot join the network namespace of process {}", spec.net.of)));
+    }
+  }
 
   int stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   int output_fd = ::open(spec.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -528,7 +578,7 @@ util::Result<std::unique_ptr<ProcessTree>> ProcessTree::launch(const LaunchSpec&
     failure = util::system_error_message("mmap");
   }
   auto cleanup = [&] {
-    for (int fd : {stdin_fd, output_fd, sockets[0], sockets[1]}) {
+    for (int fd : {stdin_fd, output_fd, sockets[0], sockets[1], plan.join_net_fd}) {
       if (fd >= 0) {
         ::close(fd);
       }

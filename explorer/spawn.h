@@ -34,6 +34,16 @@ namespace explorer {
 // Whether the launched program waits for a tracer before installing its filter and exec'ing.
 enum class WaitForTracer { no, yes };
 
+// The network namespace of the tree.
+struct NetNamespace {
+  enum class Kind {
+    inherit, // lupa's own
+    fresh,   // a new one with only loopback, up (needs CAP_SYS_ADMIN): no port clashes
+    join,    // the one of another tree (`of`), e.g. a test script joining its app
+  } kind = Kind::inherit;
+  pid_t of = -1; // with join: a process in the namespace to join
+};
+
 // What to launch and how.
 struct LaunchSpec {
   std::filesystem::path program;     // executed as is (absolute or relative to the cwd)
@@ -41,7 +51,11 @@ struct LaunchSpec {
   std::filesystem::path output;      // receives stdout and stderr (created or truncated)
   const FilterProgram* filter = nullptr; // installed right before execve when set
   WaitForTracer wait_for_tracer = WaitForTracer::no;
+  NetNamespace net;
 };
+
+// True if this process may create network namespaces (CAP_SYS_ADMIN).
+bool can_isolate_network();
 
 struct SharedLaunchState; // memory shared with the reaper and the launched program
 

@@ -411,6 +411,7 @@ private:
     }
     probe.expect_ports = m_options.expect_ports;
     probe.expect_processes = m_options.expect_processes;
+    probe.ready_timeout_ms = m_options.ready_timeout_ms;
     probe.until_ready = task.kind == TaskKind::screen;
     probe.count_hits = task.kind != TaskKind::alone;
     return probe;

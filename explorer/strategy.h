@@ -81,6 +81,7 @@ struct ExploreOptions {
   std::vector<int> only_syscalls;  // explore only these; empty = every discovered syscall
   std::vector<int> expect_ports;   // benchmark readiness, from the baseline
   int expect_processes = 0;        // ditto
+  int ready_timeout_ms = 0;        // ditto: how long a probe waits for readiness (0: default)
   Screening screening = Screening::no;
   std::optional<FailurePriors> priors; // default: loupe_priors(); bits absent: 1 in 4
   ProgressFn progress;             // optional

@@ -62,12 +62,13 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs `command` through /bin/sh with stdout and stderr captured (in `dir`).
-inline CommandResult run_shell(const std::string& command, const std::filesystem::path& dir) {
+// Runs `command` through /bin/sh with stdout and stderr captured (in `dir`), stdin from `in`.
+inline CommandResult run_shell(const std::string& command, const std::filesystem::path& dir,
+                               const std::filesystem::path& in = "/dev/null") {
   std::filesystem::path out = dir / "cmd.out";
   std::filesystem::path err = dir / "cmd.err";
-  int status = std::system(fmt::format("{} >'{}' 2>'{}' </dev/null", command, out.string(),
-                                       err.string())
+  int status = std::system(fmt::format("{} >'{}' 2>'{}' <'{}'", command, out.string(),
+                                       err.string(), in.string())
                                .c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -126,7 +127,13 @@ inline NginxSetup nginx_setup(const std::filesystem::path& dir, int port) {
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     ::chmod(entry.path().c_str(), entry.is_directory() ? 0755 : 0644);
   }
-  ::chmod(dir.c_str(), 0755);
+  // ... and every directory above it (temporary directories are private by default).
+  for (std::filesystem::path p = dir; p != p.root_path(); p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && (st.st_mode & 0005) != 0005) {
+      ::chmod(p.c_str(), (st.st_mode & 07777) | 0005);
+    }
+  }
   NginxSetup setup;
   setup.args = {"-p", d, "-c", d + "/nginx.conf", "-g", "daemon off;"};
   setup.test_script = script(

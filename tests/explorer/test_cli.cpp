@@ -146,9 +146,8 @@ TEST_F(Cli, WorkerModeSpeaksJsonLines) {
 {"id": 2, "probe": {"stub": [1]}}
 )";
   lupa_test::CommandResult r = run_shell(
-      explore_command("--worker --test-sequential -t " + test.string() + " -b /bin/echo -- hello <" +
-                      (m_dir.path() / "requests").string()),
-      m_dir.path());
+      explore_command("--worker --test-sequential -t " + test.string() + " -b /bin/echo -- hello"),
+      m_dir.path(), m_dir.path() / "requests");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> replies = util::split(util::trim(r.out), '\n');
   ASSERT_EQ(replies.size(), 3u) << r.out;

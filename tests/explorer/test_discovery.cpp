@@ -40,6 +40,9 @@ protected:
     if (std::string why = lupa_test::tracing_unavailable(); !why.empty()) {
       GTEST_SKIP() << why;
     }
+    // Both runs must see the same environment; the shell running strace fixes $PWD, and
+    // programs like tar call getcwd only when $PWD is stale.
+    ::setenv("PWD", std::filesystem::current_path().c_str(), 1);
   }
 
   core::Discovery discover_program(std::vector<std::string> command) {
@@ -167,6 +170,8 @@ TEST_F(Discovery, ABenchmarkAppIsDrivenByItsTest) {
   std::set<std::string> used = names(found->counts);
   EXPECT_TRUE(used.contains("accept")) << "the test's connection was served: " << join(used);
   EXPECT_TRUE(names(found->startup).contains("listen"));
-  EXPECT_FALSE(names(found->startup).contains("accept")) << "accepting serves the workload";
+  // The server was already blocked in accept() when it got ready; the test's connection made
+  // it accept again.
+  EXPECT_GT(found->counts[SYS_accept], found->startup[SYS_accept]) << "accept serves the workload";
   EXPECT_FALSE(lupa_test::process_running(testprog().string() + " serve"));
 }

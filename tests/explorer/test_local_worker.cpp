@@ -101,7 +101,6 @@ TEST_F(LocalWorkerTest, OnlyConsiderInjectsIntoTheBinaryNotItsHarness) {
                   testprog().string()));
   AppConfig config = sequential(harness, {}, "harness-after");
   config.only_consider = std::filesystem::canonical(testprog());
-  LocalWorker worker(config, "w");
   std::filesystem::path output_copy = m_dir.path() / "copy";
   config.test_script = script(m_dir.path(), "copy-test.sh",
                               fmt::format("#!/bin/sh\ncp \"$1\" {}\n", output_copy.string()));
@@ -115,12 +114,12 @@ TEST_F(LocalWorkerTest, OnlyConsiderInjectsIntoTheBinaryNotItsHarness) {
       << "the harness still writes; the fixture's write (bin-out) was stubbed";
   EXPECT_EQ(outcome.hits[SYS_write], 1u);
 
-  // Without --only-consider the harness loses its writes too (what Loupe's inversion does to
-  // the binary under test instead).
+  // Without --only-consider the harness loses its writes too: its echo fails, so does it.
   config.only_consider.reset();
   LocalWorker everyone(config, "everyone");
-  everyone.run(probe);
-  EXPECT_EQ(slurp(output_copy), "");
+  core::ProbeOutcome broken = everyone.run(probe);
+  EXPECT_FALSE(broken.works);
+  EXPECT_EQ(broken.ended, core::ProbeEnd::app_failed);
 }
 
 TEST_F(LocalWorkerTest, WaitsUntilTheServerListens) {
