@@ -46,7 +46,8 @@ void from_json(const nlohmann::json& j, Discovery& d) {
   for (const nlohmann::json& s : j.at("syscalls")) {
     d.counts[s.at("nr").get<int>()] = s.value("count", uint64_t{0});
   }
-  for (const auto& [key, count] : j.value("startup", nlohmann::json::object()).items()) {
+  const nlohmann::json startup = j.value("startup", nlohmann::json::object());
+  for (const auto& [key, count] : startup.items()) {
     int nr = -1;
     auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), nr);
     if (ec != std::errc() || ptr != key.data() + key.size()) {

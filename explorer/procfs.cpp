@@ -147,24 +147,32 @@ TreeListening tree_listening(const std::vector<pid_t>& pids) {
   return out;
 }
 
-uint64_t tree_cpu_ns(const std::vector<pid_t>& pids) {
-  uint64_t total = 0;
+TreeActivity tree_activity(const std::vector<pid_t>& pids) {
+  TreeActivity activity;
   for (pid_t pid : pids) {
     std::error_code ec;
     std::filesystem::directory_iterator it(fmt::format("/proc/{}/task", pid), ec);
     for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      util::Result<std::string> text = util::read_file(it->path() / "schedstat");
-      if (!text) {
-        continue;
+      util::Result<std::string> schedstat = util::read_file(it->path() / "schedstat");
+      if (schedstat) {
+        std::vector<std::string_view> f = fields(util::trim(*schedstat));
+        uint64_t ns = 0;
+        if (!f.empty() && parse_number(f[0], ns)) {
+          activity.cpu_ns += ns;
+        }
       }
-      std::vector<std::string_view> f = fields(util::trim(*text));
-      uint64_t ns = 0;
-      if (!f.empty() && parse_number(f[0], ns)) {
-        total += ns;
+      // "pid (comm) S ...": the state follows the last ')'.
+      util::Result<std::string> stat = util::read_file(it->path() / "stat");
+      if (stat) {
+        size_t close = stat->rfind(')');
+        if (close != std::string::npos && close + 2 < stat->size()) {
+          char state = (*stat)[close + 2];
+          activity.runnable = activity.runnable || state == 'R' || state == 'D';
+        }
       }
     }
   }
-  return total;
+  return activity;
 }
 
 } // namespace explorer

@@ -41,7 +41,14 @@ struct TreeListening {
 // The sockets of `pids` that wait for clients.
 TreeListening tree_listening(const std::vector<pid_t>& pids);
 
-// CPU time used so far by every thread of `pids`, in nanoseconds.
-uint64_t tree_cpu_ns(const std::vector<pid_t>& pids);
+// How busy the threads of some processes are.
+struct TreeActivity {
+  uint64_t cpu_ns = 0;   // CPU time used so far
+  bool runnable = false; // some thread is running or waiting for a CPU (or in disk sleep)
+};
+
+// The activity of every thread of `pids`. A tree is quiet when its CPU time stays put and no
+// thread is runnable: a starved process uses no CPU either, yet is not done.
+TreeActivity tree_activity(const std::vector<pid_t>& pids);
 
 } // namespace explorer

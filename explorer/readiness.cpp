@@ -68,9 +68,10 @@ ReadyResult wait_ready(ProcessTree& tree, ReadySignature expected, const AppConf
       continue; // between an exit and the reaper's news
     }
     std::sort(members.begin(), members.end());
-    uint64_t cpu = tree_cpu_ns(members);
+    TreeActivity activity = tree_activity(members);
+    uint64_t cpu = activity.cpu_ns;
     Clock::time_point now = Clock::now();
-    if (cpu != last_cpu || members != last_members) {
+    if (activity.runnable || cpu != last_cpu || members != last_members) {
       quiet_since = now;
       last_cpu = cpu;
       last_members = members;

@@ -280,9 +280,16 @@ private:
   void run_group() {
     Dispatcher dispatcher(m_pool, m_pool.size());
     if (m_options.screening == Screening::yes) {
+      // Screening pays for the bits whose fate is uncertain: the likely failures run alone
+      // at once (a screen would be the same run, cut short), the likely passes go to groups.
       for (size_t i = 0; i < m_bits.size(); ++i) {
-        m_states[i].needs_screening = true;
-        m_queue.push_back({TaskKind::screen, {i}, {}});
+        int risk = m_states[i].risk;
+        if (risk == k_classes - 1) {
+          m_states[i].alone = true;
+        } else if (risk > 0) {
+          m_states[i].needs_screening = true;
+          m_queue.push_back({TaskKind::screen, {i}, {}});
+        }
       }
     }
     std::map<uint64_t, Task> in_flight;
@@ -392,15 +399,19 @@ private:
   // 2^floor(log2((n - d + 1) / d)), or one at a time when n <= 2d - 2. Passes are confirmed by
   // a second group of former strangers (one bit of each first group: a grid's columns after
   // its rows), so groups larger than sqrt(n) would only make the columns many and short.
+  // Each member needs two passing groups, and a failing member costs about log2(size) runs, so
+  // groups pay only with few failures (<= 15%) and at least 4 members.
   static size_t group_size(size_t n, double rate) {
+    constexpr double k_max_rate = 0.15;
+    constexpr size_t k_min_size = 4;
     double d = std::max(1.0, rate * static_cast<double>(n));
-    if (static_cast<double>(n) <= 2 * d - 2) {
+    if (rate > k_max_rate || n < k_min_size || static_cast<double>(n) <= 2 * d - 2) {
       return 1;
     }
     double alpha = std::floor(std::log2((static_cast<double>(n) - d + 1) / d));
     size_t size = static_cast<size_t>(std::pow(2.0, std::max(0.0, alpha)));
     size_t grid = static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(n))));
-    return std::clamp<size_t>(std::min(size, grid), 1, std::min<size_t>(16, n));
+    return std::clamp<size_t>(std::min(size, grid), k_min_size, std::min<size_t>(16, n));
   }
 
   core::Probe probe_of(const Task& task) const {

@@ -40,6 +40,23 @@ TEST(Protocol, ProbeAndOutcomeFieldsRoundTrip) {
   EXPECT_THROW(bad.get<core::ProbeOutcome>(), nlohmann::json::exception);
 }
 
+TEST(Protocol, DiscoveryRoundTripsWithItsPhases) {
+  core::Discovery d;
+  d.backend = "ptrace";
+  d.counts = {{0, 10}, {288, 14}, {435, 1}};
+  d.startup = {{0, 4}, {435, 1}};
+  d.complete = false;
+  d.incomplete_reason = "3 calls through the i386 or x32 ABI were seen and not counted";
+  d.seconds = 1.5;
+  nlohmann::json j = nlohmann::json::parse(nlohmann::json(d).dump());
+  core::Discovery back = j.get<core::Discovery>();
+  EXPECT_EQ(back.counts, d.counts);
+  EXPECT_EQ(back.startup, d.startup);
+  EXPECT_EQ(back.complete, false);
+  EXPECT_EQ(back.incomplete_reason, d.incomplete_reason);
+  EXPECT_EQ(nlohmann::json(back), j);
+}
+
 TEST(Protocol, WorkerAnswersEveryLine) {
   lupa_test::AppModel model;
   model.required = {{288, core::Injection::fake}};

@@ -56,7 +56,9 @@ TEST(ProcNet, IgnoresGarbage) {
 
 TEST(ProcNet, SeesOurOwnSockets) {
   EXPECT_FALSE(tree_listening({}).any);
-  EXPECT_GT(tree_cpu_ns({::getpid()}), 0u);
+  TreeActivity self = tree_activity({::getpid()});
+  EXPECT_GT(self.cpu_ns, 0u);
+  EXPECT_TRUE(self.runnable) << "this thread is running";
 }
 
 namespace {

@@ -86,6 +86,9 @@ static int mode_threads(int n) {
 
 static void* exec_thread_main(void* arg) {
   (void)arg;
+  /* Let the main thread reach pause() first, so every run makes the same calls. */
+  struct timespec ts = {0, 200 * 1000000L};
+  nanosleep(&ts, NULL);
   char* argv[] = {"/bin/true", NULL};
   execv("/bin/true", argv);
   return NULL;
