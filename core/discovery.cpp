@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+
 namespace core {
 
 void to_json(nlohmann::json& j, const Discovery& d) {
@@ -29,8 +31,13 @@ void to_json(nlohmann::json& j, const Discovery& d) {
   for (const auto& [path, use] : d.paths) {
     paths.push_back({{"path", path}, {"count", use.count}, {"syscalls", use.syscalls}});
   }
+  nlohmann::json startup = nlohmann::json::object();
+  for (const auto& [nr, count] : d.startup) {
+    startup[std::to_string(nr)] = count;
+  }
   j = {{"backend", d.backend},
        {"syscalls", std::move(counts)},
+       {"startup", std::move(startup)},
        {"features", std::move(features)},
        {"paths", std::move(paths)},
        {"complete", d.complete},
@@ -44,6 +51,15 @@ void from_json(const nlohmann::json& j, Discovery& d) {
   d.backend = j.value("backend", "");
   for (const nlohmann::json& s : j.at("syscalls")) {
     d.counts[s.at("nr").get<int>()] = s.value("count", uint64_t{0});
+  }
+  const nlohmann::json startup = j.value("startup", nlohmann::json::object());
+  for (const auto& [key, count] : startup.items()) {
+    int nr = -1;
+    auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), nr);
+    if (ec != std::errc() || ptr != key.data() + key.size()) {
+      throw nlohmann::json::other_error::create(501, "bad syscall number in startup", nullptr);
+    }
+    d.startup[nr] = count.get<uint64_t>();
   }
   for (const nlohmann::json& f : j.value("features", nlohmann::json::array())) {
     FeatureKey key{f.at("nr").get<int>(), f.at("arg").get<unsigned>(), f.at("value").get<uint64_t>(),

@@ -38,6 +38,9 @@ struct PathUse {
 struct Discovery {
   std::string backend;                 // "ptrace" or "ebpf"
   std::map<int, uint64_t> counts;      // syscall number -> calls
+  // Benchmark mode: the calls made before the app was ready (a subset of counts); the rest
+  // served the workload. Empty when unknown (sequential mode, or not recorded).
+  std::map<int, uint64_t> startup;
   std::map<FeatureKey, uint64_t> features;
   std::map<std::string, PathUse> paths; // under /proc, /sys, /dev
   bool complete = true;                // false when events were lost or a map filled up

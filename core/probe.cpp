@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <charconv>
 
 namespace core {
 
@@ -22,9 +23,9 @@ std::string names(const std::vector<int>& numbers) {
   return out;
 }
 
-constexpr std::array<ProbeEnd, 5> k_ends = {ProbeEnd::judged, ProbeEnd::app_exited,
-                                            ProbeEnd::not_ready, ProbeEnd::app_timeout,
-                                            ProbeEnd::test_timeout};
+constexpr std::array<ProbeEnd, 7> k_ends = {
+    ProbeEnd::judged,       ProbeEnd::app_exited, ProbeEnd::not_ready, ProbeEnd::app_timeout,
+    ProbeEnd::test_timeout, ProbeEnd::app_failed, ProbeEnd::ready};
 
 Injection injection_from(const std::string& s) {
   if (s == "stub") {
@@ -48,6 +49,12 @@ std::string Probe::describe() const {
   for (const PathRule& p : paths) {
     out += fmt::format(" {}({})", to_string(p.action), p.path);
   }
+  if (without_app) {
+    out += " without-app";
+  }
+  if (until_ready) {
+    out += " until-ready";
+  }
   return out;
 }
 
@@ -63,6 +70,10 @@ const char* to_string(ProbeEnd end) {
     return "app_timeout";
   case ProbeEnd::test_timeout:
     return "test_timeout";
+  case ProbeEnd::app_failed:
+    return "app_failed";
+  case ProbeEnd::ready:
+    return "ready";
   }
   return "judged";
 }
@@ -98,6 +109,24 @@ void from_json(const nlohmann::json& j, PathRule& r) {
 
 void to_json(nlohmann::json& j, const Probe& p) {
   j = {{"stub", p.stub}, {"fake", p.fake}, {"args", p.args}, {"paths", p.paths}};
+  if (p.without_app) {
+    j["without_app"] = true;
+  }
+  if (p.until_ready) {
+    j["until_ready"] = true;
+  }
+  if (p.count_hits) {
+    j["count_hits"] = true;
+  }
+  if (!p.expect_ports.empty()) {
+    j["expect_ports"] = p.expect_ports;
+  }
+  if (p.expect_processes > 0) {
+    j["expect_processes"] = p.expect_processes;
+  }
+  if (p.ready_timeout_ms > 0) {
+    j["ready_timeout_ms"] = p.ready_timeout_ms;
+  }
 }
 
 void from_json(const nlohmann::json& j, Probe& p) {
@@ -105,6 +134,12 @@ void from_json(const nlohmann::json& j, Probe& p) {
   p.fake = j.value("fake", std::vector<int>{});
   p.args = j.value("args", std::vector<ArgRule>{});
   p.paths = j.value("paths", std::vector<PathRule>{});
+  p.without_app = j.value("without_app", false);
+  p.until_ready = j.value("until_ready", false);
+  p.count_hits = j.value("count_hits", false);
+  p.expect_ports = j.value("expect_ports", std::vector<int>{});
+  p.expect_processes = j.value("expect_processes", 0);
+  p.ready_timeout_ms = j.value("ready_timeout_ms", 0);
   for (int nr : p.stub) {
     if (nr < 0 || nr > k_max_syscall_nr) {
       throw nlohmann::json::other_error::create(501, "syscall number out of range", nullptr);
@@ -121,6 +156,25 @@ void to_json(nlohmann::json& j, const ProbeOutcome& o) {
   j = {{"works", o.works},       {"infra_failure", o.infra_failure}, {"test_exit", o.test_exit},
        {"ended", to_string(o.ended)}, {"seconds", o.seconds},           {"retries", o.retries},
        {"note", o.note}};
+  if (!o.hits.empty()) {
+    nlohmann::json hits = nlohmann::json::object();
+    for (const auto& [nr, count] : o.hits) {
+      hits[std::to_string(nr)] = count;
+    }
+    j["hits"] = std::move(hits);
+  }
+  if (!o.listening.empty()) {
+    j["listening"] = o.listening;
+  }
+  if (o.processes > 0) {
+    j["processes"] = o.processes;
+  }
+  if (o.ready_seconds > 0) {
+    j["ready_seconds"] = o.ready_seconds;
+  }
+  if (o.app_exit >= 0) {
+    j["app_exit"] = o.app_exit;
+  }
 }
 
 void from_json(const nlohmann::json& j, ProbeOutcome& o) {
@@ -137,6 +191,21 @@ void from_json(const nlohmann::json& j, ProbeOutcome& o) {
   o.seconds = j.value("seconds", 0.0);
   o.retries = j.value("retries", 0u);
   o.note = j.value("note", "");
+  o.hits.clear();
+  if (j.contains("hits")) {
+    for (const auto& [key, count] : j.at("hits").items()) {
+      int nr = -1;
+      auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), nr);
+      if (ec != std::errc() || ptr != key.data() + key.size() || nr < 0 || nr > k_max_syscall_nr) {
+        throw nlohmann::json::other_error::create(501, "bad syscall number in hits", nullptr);
+      }
+      o.hits[nr] = count.get<uint64_t>();
+    }
+  }
+  o.listening = j.value("listening", std::vector<int>{});
+  o.processes = j.value("processes", 0);
+  o.ready_seconds = j.value("ready_seconds", 0.0);
+  o.app_exit = j.value("app_exit", -1);
 }
 
 } // namespace core

@@ -6,14 +6,19 @@
 //   request:  {"id": 7, "probe": {"stub": [43], "fake": [], "args": [], "paths": []}}
 //   reply:    {"id": 7, "outcome": {"works": true, "infra_failure": false, "test_exit": 0,
 //              "ended": "judged", "seconds": 3.2, "note": ""}}
+//   error:    {"id": 7, "error": "one line"}   (malformed request; "id" is null when unknown)
 //
 // A worker prints {"ready": true} once it accepts requests and exits at end of input.
+// Optional probe fields (absent = false/empty): "without_app", "until_ready", "count_hits",
+// "expect_ports", "expect_processes", "ready_timeout_ms"; optional outcome fields: "hits",
+// "listening", "processes", "ready_seconds", "app_exit".
 
 #include "core/result.h"
 
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +49,21 @@ struct Probe {
   std::vector<int> fake; // whole syscalls returning 0
   std::vector<ArgRule> args;
   std::vector<PathRule> paths;
+  // Baseline check: run only the test script, with no app running (it must fail).
+  bool without_app = false;
+  // Benchmark mode: stop as soon as the app is ready, without running the test (screening).
+  // The outcome ends `ready` then, or as a normal probe when the app never got ready.
+  bool until_ready = false;
+  // Count the injected calls the app really made (seccomp user notification instead of a
+  // plain errno action); the outcome's `hits` then says which injections were exercised.
+  bool count_hits = false;
+  // Benchmark mode: the app is ready once its process tree listens on all these ports
+  // (learnt from the baseline); empty = any listening socket, or alive and quiet.
+  std::vector<int> expect_ports;
+  // Benchmark mode: ... and once its tree has at least this many processes (0: any).
+  int expect_processes = 0;
+  // Benchmark mode: give up waiting for readiness after this long (0: the worker's default).
+  int ready_timeout_ms = 0;
 
   // True for the baseline: nothing injected.
   bool empty() const { return stub.empty() && fake.empty() && args.empty() && paths.empty(); }
@@ -60,6 +80,8 @@ enum class ProbeEnd {
   not_ready,     // the app never became ready; the test script still judged
   app_timeout,   // sequential mode: the app did not finish within the timeout (fails)
   test_timeout,  // the test script did not finish within the timeout (fails)
+  app_failed,    // sequential mode: the app exited with a non-zero status (fails, as in Loupe)
+  ready,         // the probe asked `until_ready` and the app became ready: no verdict
 };
 
 const char* to_string(ProbeEnd end);
@@ -72,6 +94,11 @@ struct ProbeOutcome {
   double seconds = 0;
   unsigned retries = 0; // infrastructure retries used
   std::string note;
+  std::map<int, uint64_t> hits; // injected calls made, per syscall (only with count_hits)
+  std::vector<int> listening;   // TCP/UDP ports the app's tree listened on when judged
+  int processes = 0;            // processes in the app's tree when judged ready
+  double ready_seconds = 0;     // benchmark mode: from the launch to readiness
+  int app_exit = -1;            // sequential mode: the app's exit status (128+N: signal N)
 };
 
 void to_json(nlohmann::json& j, const ArgRule& rule);

@@ -151,6 +151,7 @@ void to_json(nlohmann::json& j, const ExploreResult& r) {
   j["unstable"] = unstable_names;
   j["stats"] = {{"probe_runs", r.stats.probe_runs},
                 {"infra_retries", r.stats.infra_retries},
+                {"runs", r.stats.runs},
                 {"step_seconds", r.stats.step_seconds}};
 }
 
@@ -215,6 +216,7 @@ void from_json(const nlohmann::json& j, ExploreResult& r) {
     r.stats.probe_runs = s.value("probe_runs", uint64_t{0});
     r.stats.infra_retries = s.value("infra_retries", uint64_t{0});
     r.stats.step_seconds = s.value("step_seconds", std::map<std::string, double>{});
+    r.stats.runs = s.value("runs", std::map<std::string, uint64_t>{});
   }
 }
 

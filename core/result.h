@@ -98,6 +98,7 @@ struct CollectiveCheck {
 struct RunStats {
   uint64_t probe_runs = 0;     // app runs judged by the test script (baseline included)
   uint64_t infra_retries = 0;  // test exit 200 retries
+  std::map<std::string, uint64_t> runs; // app runs by kind: "baseline", "screen", "group", ...
   std::map<std::string, double> step_seconds; // "baseline", "discovery", "exploration", ...
 };
 

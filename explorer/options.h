@@ -1,0 +1,57 @@
+#pragma once
+// lupa-explore's command line: Loupe's explore.py flags (so Loupe recipes keep working) plus
+// lupa's own. Parsing is separate from running so it can be tested.
+//
+//   lupa-explore [--output-csv] [-t TEST_SCRIPT] [--timeout S] [--test-sequential]
+//                [--only-consider BIN] [--replicas N] [--out DIR] -b BINARY -- ARGS...
+
+#include "explorer/config.h"
+#include "explorer/strategy.h"
+#include "util/error.h"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace explorer {
+
+// What lupa-explore is asked to do.
+enum class Action {
+  explore,       // baseline, discovery, exploration, result files
+  discover_only, // discovery only; the Discovery JSON on stdout (for the runner)
+  worker,        // serve probes: the JSON-lines protocol of core/probe.h on stdin/stdout
+};
+
+struct Options {
+  Action action = Action::explore;
+  AppConfig app;
+  Strategy strategy = Strategy::group;
+  unsigned replicas = 1;
+  unsigned jobs = 1;                        // local workers run in parallel
+  std::vector<std::string> only_syscalls;   // names or numbers, as given
+  bool output_csv = false;                  // Loupe's dyn.csv (also printed on stdout)
+  bool json = false;                        // results.json on stdout instead of a summary
+  std::filesystem::path out;                // where result files go
+  std::filesystem::path discovery;          // reuse this discovery JSON instead of tracing
+  int verbosity = 1;                        // 0 quiet, 1 normal, 2 verbose, 3 debug
+  bool startup_given = false;               // --readiness was given explicitly
+  bool isolate_net = false;                 // --isolate-net
+};
+
+// Loupe's location for result files: `data/` in the run directory (here, the current one), as
+// in <db>/<app>/<workload>/<id>/data/dyn.csv.
+inline const std::filesystem::path k_default_out = "data";
+
+// Parses `argv`. Returns std::nullopt to go on with `options` filled, or the exit code when
+// parsing ended the program (--help printed, or a usage error printed on stderr).
+std::optional<int> parse_command_line(int argc, const char* const* argv, Options& options);
+
+// Checks what parsing cannot: the binary and test script exist and are executable, the
+// --only-consider binary exists, the output directory can be created; makes paths absolute.
+util::Result<void> validate(Options& options);
+
+// The syscall numbers of `names` (names or numbers), or an error naming the bad one.
+util::Result<std::vector<int>> syscall_numbers(const std::vector<std::string>& names);
+
+} // namespace explorer

@@ -1,0 +1,364 @@
+#include "explorer/session.h"
+
+#include "core/dyn_csv.h"
+#include "core/syscalls.h"
+#include "explorer/baseline.h"
+#include "explorer/cancel.h"
+#include "explorer/discovery.h"
+#include "explorer/local_worker.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+
+namespace explorer {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string clock_text(double seconds) {
+  auto s = static_cast<long>(seconds + 0.5);
+  return fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+// Progress on stderr: one line rewritten in place on a terminal, a line every 10 s otherwise.
+class ProgressDisplay {
+public:
+  ProgressDisplay() : m_tty(::isatty(STDERR_FILENO) == 1) {}
+  ~ProgressDisplay() { done(); }
+
+  void update(const Progress& p) {
+    if (util::log::level() < util::log::Level::normal ||
+        util::log::level() >= util::log::Level::verbose) {
+      return; // quiet, or verbose already prints every probe
+    }
+    std::string line = fmt::format("exploring: {}/{} verdicts, {} runs, {} elapsed{}", p.settled,
+                                   p.total, p.runs, clock_text(p.elapsed),
+                                   p.eta > 0 ? ", ~" + clock_text(p.eta) + " left" : "");
+    if (m_tty) {
+      std::string text = "\rlupa: " + line + "\033[K";
+      [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+      m_open = true;
+    } else if (p.elapsed - m_last >= 10.0) {
+      m_last = p.elapsed;
+      util::log::info("{}", line);
+    }
+  }
+
+  void done() {
+    if (m_open) {
+      [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, "\n", 1);
+      m_open = false;
+    }
+  }
+
+private:
+  bool m_tty;
+  bool m_open = false;
+  double m_last = 0;
+};
+
+util::log::Level level_of(int verbosity) {
+  switch (verbosity) {
+  case 0:
+    return util::log::Level::quiet;
+  case 2:
+    return util::log::Level::verbose;
+  case 3:
+    return util::log::Level::debug;
+  default:
+    return util::log::Level::normal;
+  }
+}
+
+WorkerPool local_pool(const AppConfig& config, unsigned jobs) {
+  WorkerPool pool;
+  for (unsigned i = 0; i < std::max(1u, jobs); ++i) {
+    pool.push_back(std::make_unique<LocalWorker>(config, fmt::format("local-{}", i)));
+  }
+  return pool;
+}
+
+std::string names_of(const std::vector<int>& numbers) {
+  std::vector<std::string> names;
+  for (int nr : numbers) {
+    names.push_back(core::SyscallTable::get().name(nr));
+  }
+  return util::join(names, ", ");
+}
+
+// The discovery JSON at `path` (as --discover-only prints it).
+util::Result<core::Discovery> read_discovery(const std::filesystem::path& path) {
+  TRY_ASSIGN(std::string text, util::read_file(path));
+  try {
+    return nlohmann::json::parse(text).get<core::Discovery>();
+  } catch (const nlohmann::json::exception& e) {
+    return util::error(fmt::format("{}: not a discovery JSON: {}", path.string(), e.what()));
+  }
+}
+
+int discover_only(const Options& options) {
+  util::TempDir scratch("lupa-discovery");
+  AppConfig app = options.app;
+  app.scratch = scratch.path();
+  util::Result<core::Discovery> discovery = discover(app, {});
+  if (!discovery) {
+    throw util::Fatal(discovery.error());
+  }
+  std::cout << nlohmann::json(*discovery).dump(2) << std::endl;
+  return 0;
+}
+
+// How long a probe waits for readiness: plenty of times what the unmodified app needed (an
+// injection may slow its start), at least a second, at most --ready-timeout.
+int probe_ready_timeout_ms(const Baseline& baseline, const AppConfig& app) {
+  double seconds = std::clamp(baseline.ready_seconds * 20, 1.0,
+                              std::chrono::duration<double>(app.ready_timeout).count());
+  return static_cast<int>(seconds * 1000);
+}
+
+int explore_app(const Options& options) {
+  Clock::time_point start = Clock::now();
+  util::TempDir scratch("lupa-explore");
+  AppConfig app = options.app;
+  app.scratch = scratch.path();
+  WorkerPool pool = local_pool(app, options.jobs);
+  core::ExploreResult result;
+
+  // Baseline first: the unmodified app passes its test, and the test fails without the app.
+  util::log::info("baseline: {} {}", app.binary.string(), util::join(app.args, " "));
+  Clock::time_point step = Clock::now();
+  util::Result<Baseline> baseline = check_baseline(*pool.front(), app);
+  if (!baseline) {
+    throw util::Fatal(baseline.error());
+  }
+  double baseline_seconds = seconds_since(step);
+  if (!baseline->ports.empty()) {
+    std::vector<std::string> ports;
+    for (int port : baseline->ports) {
+      ports.push_back(std::to_string(port));
+    }
+    util::log::verbose("baseline: the app is ready once it listens on port {}",
+                       util::join(ports, ", "));
+  }
+
+  // Discovery: every syscall the app makes under its workload, traced (or given).
+  step = Clock::now();
+  util::Result<core::Discovery> discovery;
+  if (!options.discovery.empty()) {
+    discovery = read_discovery(options.discovery);
+  } else {
+    util::log::info("discovery: tracing the app under its workload");
+    DiscoveryOptions discovery_options;
+    discovery_options.expect_ports = baseline->ports;
+    discovery_options.expect_processes = baseline->processes;
+    discovery = discover(app, discovery_options);
+  }
+  if (!discovery) {
+    throw util::Fatal(discovery.error());
+  }
+  double discovery_seconds = seconds_since(step);
+  util::log::info("discovery: {} syscalls used ({:.1f} s)", discovery->counts.size(),
+                  discovery_seconds);
+  if (!discovery->complete) {
+    util::log::warn("discovery is incomplete: {}", discovery->incomplete_reason);
+  }
+
+  // Exploration: every used syscall stubbed and faked, judged by the test script.
+  ExploreOptions explore_options;
+  explore_options.strategy = options.strategy;
+  explore_options.replicas = options.replicas;
+  util::Result<std::vector<int>> only = syscall_numbers(options.only_syscalls);
+  explore_options.only_syscalls = *only;
+  explore_options.expect_ports = baseline->ports;
+  explore_options.expect_processes = baseline->processes;
+  explore_options.ready_timeout_ms = probe_ready_timeout_ms(*baseline, app);
+  explore_options.screening =
+      options.strategy == Strategy::group && app.mode == Mode::benchmark &&
+              app.startup == Startup::detect
+          ? Screening::yes
+          : Screening::no;
+  ProgressDisplay display;
+  explore_options.progress = [&](const Progress& p) { display.update(p); };
+  util::log::info("exploration: {} strategy, {} worker(s), {} replica(s)",
+                  to_string(options.strategy), pool.size(), options.replicas);
+  result = explore(*discovery, pool, explore_options);
+  display.done();
+
+  // Result files: all or nothing.
+  result.lupa_version = LUPA_VERSION;
+  result.binary = app.binary.string();
+  result.args = app.args;
+  result.mode = to_string(app.mode);
+  if (app.only_consider) {
+    result.only_consider = app.only_consider->string();
+  }
+  result.stats.probe_runs += baseline->runs;
+  result.stats.runs["baseline"] = baseline->runs;
+  result.stats.step_seconds["baseline"] = baseline_seconds;
+  result.stats.step_seconds["discovery"] = discovery_seconds;
+  result.stats.step_seconds["total"] = seconds_since(start);
+  std::string json = nlohmann::json(result).dump(2) + "\n";
+  std::string csv = core::write_dyn_csv(core::dyn_rows(result));
+  std::vector<std::pair<std::string, std::string>> files{{"results.json", json}};
+  if (options.output_csv) {
+    files.emplace_back("dyn.csv", csv);
+  }
+  if (util::Result<void> written = write_files_atomically(options.out, files); !written) {
+    throw util::Fatal(written.error());
+  }
+
+  std::vector<int> unstable = result.unstable();
+  if (!unstable.empty()) {
+    util::log::warn("unstable verdicts (replicas disagree): {}", names_of(unstable));
+  }
+  if (!options.only_syscalls.empty()) {
+    util::log::warn("only {} of {} used syscalls were explored (--only-syscalls); dyn.csv marks "
+                    "the others as required",
+                    explore_options.only_syscalls.size(), result.syscalls.size());
+  }
+  std::cout << (options.json ? json : options.output_csv ? csv : summary_text(result));
+  std::cout.flush();
+  util::log::info("done in {:.1f} s: {} probe runs; results in {}", seconds_since(start),
+                  result.stats.probe_runs, options.out.string());
+  return 0;
+}
+
+} // namespace
+
+int run_session(Options& options) {
+  util::log::set_level(level_of(options.verbosity));
+  if (util::Result<void> valid = validate(options); !valid) {
+    throw util::Fatal(valid.error());
+  }
+  switch (options.action) {
+  case Action::worker: {
+    util::TempDir scratch("lupa-worker");
+    AppConfig app = options.app;
+    app.scratch = scratch.path();
+    LocalWorker worker(app, "worker");
+    serve_worker(worker, std::cin, std::cout);
+    return 0;
+  }
+  case Action::discover_only:
+    return discover_only(options);
+  case Action::explore:
+    return explore_app(options);
+  }
+  return 1;
+}
+
+void serve_worker(Worker& worker, std::istream& in, std::ostream& out) {
+  out << nlohmann::json{{"ready", true}}.dump() << std::endl;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (util::trim(line).empty()) {
+      continue;
+    }
+    nlohmann::json reply = {{"id", nullptr}};
+    try {
+      nlohmann::json request = nlohmann::json::parse(line);
+      if (request.contains("id")) {
+        reply["id"] = request.at("id");
+      }
+      core::Probe probe = request.at("probe").get<core::Probe>();
+      reply["outcome"] = worker.run(probe);
+    } catch (const nlohmann::json::exception& e) {
+      reply["error"] = fmt::format("malformed request: {}", e.what());
+    } catch (const util::Fatal& e) {
+      throw_if_cancelled();
+      reply["error"] = e.what();
+    }
+    out << reply.dump() << std::endl;
+  }
+}
+
+std::string summary_text(const core::ExploreResult& result) {
+  std::vector<int> used;
+  std::vector<int> required;
+  std::vector<int> stub_only;
+  std::vector<int> fake_only;
+  std::vector<int> both;
+  std::vector<int> untested;
+  for (const core::SyscallResult& s : result.syscalls) {
+    used.push_back(s.nr);
+    core::Verdict stub = s.stub.merged();
+    core::Verdict fake = s.fake.merged();
+    if (stub == core::Verdict::untested && fake == core::Verdict::untested) {
+      untested.push_back(s.nr);
+    } else if (stub == core::Verdict::works && fake == core::Verdict::works) {
+      both.push_back(s.nr);
+    } else if (stub == core::Verdict::works) {
+      stub_only.push_back(s.nr);
+    } else if (fake == core::Verdict::works) {
+      fake_only.push_back(s.nr);
+    } else if (stub == core::Verdict::fails && fake == core::Verdict::fails) {
+      required.push_back(s.nr);
+    }
+  }
+  std::vector<int> unstable = result.unstable();
+  size_t n = used.size();
+  std::string out;
+  auto section = [&](const std::string& title, const std::vector<int>& numbers) {
+    out += fmt::format("{}: {}/{}\n", title, numbers.size(), n);
+    if (!numbers.empty()) {
+      out += "  " + names_of(numbers) + "\n";
+    }
+  };
+  out += fmt::format("Used system calls: {}\n  {}\n", n, names_of(used));
+  section("Require an implementation", required);
+  section("Work stubbed (not faked)", stub_only);
+  section("Work faked (not stubbed)", fake_only);
+  section("Work stubbed and faked", both);
+  section("Unstable (replicas disagree)", unstable);
+  if (!untested.empty()) {
+    section("Not explored", untested);
+  }
+  return out;
+}
+
+util::Result<void>
+write_files_atomically(const std::filesystem::path& dir,
+                       const std::vector<std::pair<std::string, std::string>>& files) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return util::error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  }
+  std::vector<std::filesystem::path> temporaries;
+  auto remove_temporaries = [&] {
+    for (const std::filesystem::path& t : temporaries) {
+      std::filesystem::remove(t, ec);
+    }
+  };
+  for (const auto& [name, content] : files) {
+    std::filesystem::path tmp = dir / fmt::format(".{}.lupa-tmp.{}", name, ::getpid());
+    temporaries.push_back(tmp);
+    if (util::Result<void> written = util::write_file_atomic(tmp, content); !written) {
+      remove_temporaries();
+      return written;
+    }
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::filesystem::rename(temporaries[i], dir / files[i].first, ec);
+    if (ec) {
+      remove_temporaries();
+      return util::error(fmt::format("cannot write {}: {}", (dir / files[i].first).string(),
+                                     ec.message()));
+    }
+  }
+  return {};
+}
+
+} // namespace explorer

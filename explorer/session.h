@@ -1,0 +1,31 @@
+#pragma once
+// One lupa-explore run, end to end, as named steps:
+//   validate -> baseline -> discovery -> exploration -> result files (dyn.csv, results.json)
+// plus the two modes the runner drives inside containers (--discover-only, --worker).
+
+#include "core/result.h"
+#include "explorer/options.h"
+#include "explorer/worker.h"
+
+#include <iosfwd>
+#include <string>
+
+namespace explorer {
+
+// Runs what `options` asks for; returns the exit code. Throws util::Fatal on errors.
+int run_session(Options& options);
+
+// Serves probes for the runner with `worker`: reads request lines from `in`, writes
+// {"ready": true} then one reply line per request to `out` (core/probe.h); returns at end of
+// input. A malformed request or a failing probe gets an error reply; serving goes on.
+void serve_worker(Worker& worker, std::istream& in, std::ostream& out);
+
+// Loupe's human summary of `result` (used, required, stub-only, fake-only, both, unstable).
+std::string summary_text(const core::ExploreResult& result);
+
+// Writes `files` (name -> content) into `dir` all or nothing: every file is written to a
+// temporary name first, then all are renamed. `dir` is created if needed.
+util::Result<void> write_files_atomically(const std::filesystem::path& dir,
+                                          const std::vector<std::pair<std::string, std::string>>& files);
+
+} // namespace explorer

@@ -1,0 +1,96 @@
+#pragma once
+// Exploration strategies: which probes to run, on which workers, to learn for every used
+// syscall whether the app still works with it stubbed (-ENOSYS) and faked (returning 0).
+// Used by lupa-explore with local workers and by the runner with container workers.
+//
+// A verdict bit (syscall, stub|fake) needs `replicas` observations; they merge per bit, and a
+// bit whose observations disagree is unstable (listed, never counted as "required").
+//
+// loupe: Loupe's explore.py: one bit at a time, every stub then every fake, strictly
+//   sequential on the first worker (which should use a fixed 0.4 s sleep and always test).
+//
+// group (default): group testing, driving all workers at once.
+//   1. Screening (benchmark mode): each bit alone, only until the app is ready. A bit whose
+//      app dies first fails right there (the exact one-at-a-time run, cut short where it would
+//      have failed anyway); the others are marked by whether their call was made at startup.
+//   2. Classes: each bit's failure risk is estimated from prior knowledge (failure rates over
+//      the published Loupe database), moved down a class when its call was made at startup
+//      and never again (discovery's phases), up when the app got ready without making it.
+//   3. Groups: several bits of a class injected in one run (stubs and fakes mixed, one bit per
+//      syscall), group size chosen from the failure rate seen so far in that class (Hwang's
+//      generalized binary splitting): risky bits end up alone.
+//      A passing group speaks only for the members whose injected call was actually made
+//      (counted by seccomp user notification); a member never exercised learns nothing, and
+//      after two such groups it is tested alone. Even an exercised member's pass is tentative:
+//      a partner may have kept its injection from mattering (with geteuid stubbed, nginx
+//      barely calls rt_sigprocmask, which it cannot do without otherwise), so it counts once a
+//      second passing group without any of the first one's other members confirms it.
+//      A failing group is split in halves; the first half runs, and if it passes the second is
+//      suspected and split in turn (binary splitting), down to single bits. "fails" is only
+//      ever concluded from a run of the bit alone, so interactions (bits that fail only
+//      together) never make a bit "required".
+//   Verdicts are thus the one-at-a-time verdicts unless two different partners each hide a
+//   bit's failure (tested on nginx: tests/explorer and bench/explore_nginx.sh).
+
+#include "core/discovery.h"
+#include "core/result.h"
+#include "explorer/worker.h"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace explorer {
+
+enum class Strategy { group, loupe };
+
+// "group" or "loupe".
+const char* to_string(Strategy strategy);
+// The strategy called `name`, if any.
+std::optional<Strategy> strategy_from_string(std::string_view name);
+
+// Whether the group strategy screens bits until readiness first (benchmark mode only).
+enum class Screening { yes, no };
+
+// Where an exploration stands.
+struct Progress {
+  std::string doing;   // the probe that just ended, and its outcome
+  size_t settled = 0;  // verdict bits with all their observations
+  size_t total = 0;    // verdict bits to settle
+  uint64_t runs = 0;   // probe runs so far
+  double elapsed = 0;  // seconds since the exploration began
+  double eta = 0;      // estimated seconds left; 0 when unknown
+};
+
+// Receives `progress` after every probe.
+using ProgressFn = std::function<void(const Progress& progress)>;
+
+// What is known beforehand: the probability that the app fails with a bit injected alone, per
+// (syscall, injection). Only the group strategy's scheduling uses it, never its verdicts.
+using FailurePriors = std::map<std::pair<int, core::Injection>, double>;
+
+// Failure rates seen over the published Loupe database (explorer/loupe_priors.inc).
+const FailurePriors& loupe_priors();
+
+struct ExploreOptions {
+  Strategy strategy = Strategy::group;
+  unsigned replicas = 1;
+  std::vector<int> only_syscalls;  // explore only these; empty = every discovered syscall
+  std::vector<int> expect_ports;   // benchmark readiness, from the baseline
+  int expect_processes = 0;        // ditto
+  int ready_timeout_ms = 0;        // ditto: how long a probe waits for readiness (0: default)
+  Screening screening = Screening::no;
+  std::optional<FailurePriors> priors; // default: loupe_priors(); bits absent: 1 in 4
+  ProgressFn progress;             // optional
+};
+
+// Explores the syscalls of `discovery` with the workers of `pool` (driven concurrently, one
+// probe per worker at a time). Fills syscalls (every discovered one; untested when filtered
+// out), strategy, replicas and stats; throws util::Fatal when a worker breaks.
+core::ExploreResult explore(const core::Discovery& discovery, WorkerPool& pool,
+                            const ExploreOptions& options);
+
+} // namespace explorer

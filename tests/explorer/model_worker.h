@@ -1,0 +1,107 @@
+#pragma once
+// An in-memory app for strategy tests: which verdict bits break it, which only break it
+// together, which injection keeps another call from being made, which calls happen at startup.
+
+#include "explorer/worker.h"
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace lupa_test {
+
+using Bit = std::pair<int, core::Injection>;
+
+struct AppModel {
+  std::set<Bit> required;       // the app fails whenever this bit's call is injected
+  std::set<Bit> startup_fatal;  // ... and dies at startup (subset of required)
+  std::vector<std::pair<Bit, Bit>> fail_together; // each works alone, both together fail
+  std::map<Bit, Bit> masks;     // when key is injected, the value's call is never made
+  std::map<Bit, Bit> defuses;   // when key is injected, the value's call is made but harmless
+  std::set<int> startup_calls;  // calls made before the app is ready
+  std::set<int> never_called;   // calls discovery saw but probes never make
+  std::map<Bit, unsigned> flaky_every; // this required-looking bit fails one run in N
+};
+
+class ModelWorker : public explorer::Worker {
+public:
+  explicit ModelWorker(const AppModel& model) : m_model(model) {}
+
+  core::ProbeOutcome run(const core::Probe& probe) override {
+    std::lock_guard lock(m_mutex);
+    ++m_runs;
+    m_probes.push_back(probe);
+    std::set<Bit> injected;
+    for (int nr : probe.stub) {
+      injected.insert({nr, core::Injection::stub});
+    }
+    for (int nr : probe.fake) {
+      injected.insert({nr, core::Injection::fake});
+    }
+    std::set<Bit> active; // injected bits whose call is made
+    for (const Bit& bit : injected) {
+      bool masked = false;
+      for (const auto& [masker, maskee] : m_model.masks) {
+        masked = masked || (maskee == bit && injected.contains(masker));
+      }
+      if (!masked && !m_model.never_called.contains(bit.first)) {
+        active.insert(bit);
+      }
+    }
+    core::ProbeOutcome out;
+    if (probe.without_app) {
+      out.works = false;
+      return out;
+    }
+    if (probe.until_ready) {
+      for (const Bit& bit : active) {
+        if (m_model.startup_fatal.contains(bit)) {
+          out.ended = core::ProbeEnd::app_exited;
+          out.works = false;
+          return out;
+        }
+        if (m_model.startup_calls.contains(bit.first) && probe.count_hits) {
+          out.hits[bit.first] = 1;
+        }
+      }
+      out.ended = core::ProbeEnd::ready;
+      return out;
+    }
+    bool fails = false;
+    for (const Bit& bit : active) {
+      bool defused = false;
+      for (const auto& [defuser, defusee] : m_model.defuses) {
+        defused = defused || (defusee == bit && injected.contains(defuser));
+      }
+      fails = fails || (m_model.required.contains(bit) && !defused);
+      if (auto it = m_model.flaky_every.find(bit); it != m_model.flaky_every.end()) {
+        fails = fails || (++m_flaky_count[bit] % it->second == 0);
+      }
+      if (probe.count_hits) {
+        out.hits[bit.first] = 1;
+      }
+    }
+    for (const auto& [a, b] : m_model.fail_together) {
+      fails = fails || (active.contains(a) && active.contains(b));
+    }
+    out.works = !fails;
+    out.test_exit = fails ? 1 : 0;
+    return out;
+  }
+
+  std::string name() const override { return "model"; }
+
+  unsigned runs() const { return m_runs; }
+  const std::vector<core::Probe>& probes() const { return m_probes; }
+
+private:
+  AppModel m_model;
+  std::mutex m_mutex;
+  unsigned m_runs = 0;
+  std::vector<core::Probe> m_probes;
+  std::map<Bit, unsigned> m_flaky_count;
+};
+
+} // namespace lupa_test

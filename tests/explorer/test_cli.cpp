@@ -1,0 +1,182 @@
+// lupa-explore end to end, as a user runs it: a static binary, Loupe's output files, one clear
+// line and nothing half-written on bad input, the runner's modes, and Ctrl-C.
+
+#include "core/dyn_csv.h"
+#include "core/result.h"
+#include "explorer_testutil.h"
+#include "util/strings.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <thread>
+
+using lupa_test::run_shell;
+using lupa_test::script;
+using lupa_test::slurp;
+using lupa_test::testprog;
+
+namespace {
+
+std::string explore_command(const std::string& flags) {
+  return lupa_test::lupa_explore().string() + " " + flags;
+}
+
+int lines(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+} // namespace
+
+class Cli : public testing::Test {
+protected:
+  void SetUp() override {
+    if (std::string why = lupa_test::tracing_unavailable(); !why.empty()) {
+      GTEST_SKIP() << why;
+    }
+  }
+
+  // Expects `flags` to fail with one error line containing `what`, and no output files.
+  void expect_clean_failure(const std::string& flags, const std::string& what) {
+    lupa_test::CommandResult r =
+        run_shell(explore_command("-q --out " + out().string() + " " + flags), m_dir.path());
+    EXPECT_NE(r.exit_code, 0) << flags;
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_TRUE(r.err.starts_with("lupa: error: ")) << r.err;
+    EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(out())) << "nothing may be written on failure";
+  }
+
+  std::filesystem::path out() const { return m_dir.path() / "out"; }
+
+  util::TempDir m_dir{"lupa-test-cli"};
+};
+
+TEST_F(Cli, TheExplorerIsStaticallyLinked) {
+  lupa_test::CommandResult file = run_shell("file -L " + lupa_test::lupa_explore().string(),
+                                            m_dir.path());
+  EXPECT_NE(file.out.find("statically linked"), std::string::npos) << file.out;
+  lupa_test::CommandResult ldd = run_shell("ldd " + lupa_test::lupa_explore().string(),
+                                           m_dir.path());
+  EXPECT_NE((ldd.out + ldd.err).find("not a dynamic executable"), std::string::npos)
+      << ldd.out << ldd.err;
+}
+
+TEST_F(Cli, ExploresASequentialProgramAndWritesLoupesFiles) {
+  // sort judged by its output: the sorted lines must come out.
+  std::ofstream(m_dir.path() / "input.txt") << "pear\napple\nfig\n";
+  std::filesystem::path test = script(m_dir.path(), "sorted.sh",
+                                      "#!/bin/sh\n[ \"$(cat \"$1\")\" = \"$(printf "
+                                      "'apple\\nfig\\npear')\" ]\n");
+  lupa_test::CommandResult r = run_shell(
+      explore_command(fmt::format("--output-csv --jobs 2 --test-sequential --timeout 5 -t {} "
+                                  "--out {} -b sort -- {}",
+                                  test.string(), out().string(),
+                                  (m_dir.path() / "input.txt").string())),
+      m_dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string csv = slurp(out() / "dyn.csv");
+  EXPECT_EQ(r.out, csv) << "with --output-csv, dyn.csv also goes to stdout, as explore.py did";
+  util::Result<core::DynTable> table = core::parse_dyn_csv(csv, "dyn.csv");
+  ASSERT_TRUE(table) << table.error();
+  EXPECT_TRUE(table->warnings.empty()) << "written exactly, nothing to tolerate";
+  EXPECT_TRUE(csv.starts_with("# syscall, used, works faked, works stubbed, works both\n"));
+  core::ExploreResult result =
+      nlohmann::json::parse(slurp(out() / "results.json")).get<core::ExploreResult>();
+  EXPECT_EQ(result.mode, "sequential");
+  EXPECT_EQ(result.strategy, "group");
+  ASSERT_NE(result.find(1), nullptr) << "sort writes its output";
+  EXPECT_EQ(result.find(1)->stub.merged(), core::Verdict::fails);
+  for (const core::SyscallResult& s : result.syscalls) {
+    EXPECT_NE(s.stub.merged(), core::Verdict::untested) << s.name;
+    EXPECT_NE(s.fake.merged(), core::Verdict::untested) << s.name;
+    EXPECT_TRUE(table->rows[s.nr].used);
+  }
+  for (const char* step : {"baseline", "discovery", "exploration", "total"}) {
+    EXPECT_GT(result.stats.step_seconds[step], 0.0) << step;
+  }
+}
+
+TEST_F(Cli, BadInputEndsInOneClearLine) {
+  std::filesystem::path ok = script(m_dir.path(), "ok.sh", "#!/bin/sh\nexit 0\n");
+  std::filesystem::path fails = script(m_dir.path(), "fails.sh", "#!/bin/sh\nexit 1\n");
+  std::filesystem::path hangs = script(m_dir.path(), "hangs.sh", "#!/bin/sh\nsleep 300\n");
+  std::filesystem::path not_exec = m_dir.path() / "plain.sh";
+  std::ofstream(not_exec) << "#!/bin/sh\nexit 0\n";
+
+  expect_clean_failure("-b /no/such/app", "binary '/no/such/app' not found");
+  expect_clean_failure("-t " + not_exec.string() + " -b /bin/true",
+                       "is not executable (chmod +x");
+  expect_clean_failure("--test-sequential -t " + ok.string() + " -b /bin/false",
+                       "baseline: the unmodified app failed: the app exited with status 1");
+  expect_clean_failure("--test-sequential -t " + fails.string() + " -b /bin/true",
+                       "baseline: the unmodified app does not pass its test");
+  expect_clean_failure("--test-sequential -t " + ok.string() + " -b /bin/true",
+                       "passes even when the app is not running");
+  expect_clean_failure("--timeout 1 --test-sequential -t " + hangs.string() + " -b /bin/true",
+                       "the test script did not finish within 1 s");
+  expect_clean_failure(fmt::format("--ready-timeout 1 -t {} -b {} -- busy", fails.string(),
+                                   testprog().string()),
+                       "never became ready within 1 s");
+  EXPECT_FALSE(lupa_test::process_running(testprog().string() + " busy"));
+  EXPECT_FALSE(lupa_test::process_running("sleep 300"));
+}
+
+TEST_F(Cli, DiscoverOnlyPrintsTheDiscovery) {
+  lupa_test::CommandResult r = run_shell(
+      explore_command("--discover-only --test-sequential -b " + testprog().string() +
+                      " -- new-calls"),
+      m_dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json discovery = nlohmann::json::parse(r.out);
+  EXPECT_EQ(discovery["backend"], "ptrace");
+  std::set<std::string> names;
+  for (const nlohmann::json& s : discovery["syscalls"]) {
+    names.insert(s["name"].get<std::string>());
+  }
+  EXPECT_TRUE(names.contains("clone3"));
+  EXPECT_TRUE(names.contains("openat2"));
+}
+
+TEST_F(Cli, WorkerModeSpeaksJsonLines) {
+  std::filesystem::path test = script(m_dir.path(), "hello.sh", "#!/bin/sh\ngrep -q hello \"$1\"\n");
+  std::ofstream(m_dir.path() / "requests") << R"({"id": 1, "probe": {}}
+{"id": 2, "probe": {"stub": [1]}}
+)";
+  lupa_test::CommandResult r = run_shell(
+      explore_command("--worker --test-sequential -t " + test.string() + " -b /bin/echo -- hello"),
+      m_dir.path(), m_dir.path() / "requests");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> replies = util::split(util::trim(r.out), '\n');
+  ASSERT_EQ(replies.size(), 3u) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(replies[0]), (nlohmann::json{{"ready", true}}));
+  EXPECT_EQ(nlohmann::json::parse(replies[1])["outcome"]["works"], true);
+  EXPECT_EQ(nlohmann::json::parse(replies[2])["outcome"]["works"], false);
+}
+
+TEST_F(Cli, CtrlCStopsCleanly) {
+  std::filesystem::path test = script(m_dir.path(), "slow.sh", "#!/bin/sh\nsleep 2\nexit 0\n");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::string out_flag = "--out=" + out().string();
+    std::string bin = testprog().string();
+    std::string t = test.string();
+    ::execl(lupa_test::lupa_explore().c_str(), "lupa-explore", "-q", out_flag.c_str(), "-t",
+            t.c_str(), "-b", bin.c_str(), "--", "serve", "18082", nullptr);
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500)); // in the baseline's test
+  ::kill(pid, SIGINT);
+  int status = 0;
+  auto start = std::chrono::steady_clock::now();
+  ::waitpid(pid, &status, 0);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_FALSE(std::filesystem::exists(out()));
+  EXPECT_FALSE(lupa_test::process_running(testprog().string() + " serve 18082"));
+}

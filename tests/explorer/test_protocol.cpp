@@ -1,0 +1,90 @@
+// The worker protocol of core/probe.h as lupa-explore --worker speaks it, and the fields the
+// explorer added to probes and outcomes.
+
+#include "core/probe.h"
+#include "explorer/session.h"
+#include "model_worker.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+using namespace explorer;
+
+TEST(Protocol, ProbeAndOutcomeFieldsRoundTrip) {
+  core::Probe probe;
+  probe.stub = {288};
+  probe.fake = {3};
+  probe.until_ready = true;
+  probe.count_hits = true;
+  probe.expect_ports = {18080};
+  EXPECT_EQ(nlohmann::json(probe).get<core::Probe>(), probe);
+  EXPECT_EQ(probe.describe(), "stub{accept4} fake{close} until-ready");
+  core::Probe plain;
+  EXPECT_FALSE(nlohmann::json(plain).contains("until_ready")) << "old peers see old messages";
+
+  core::ProbeOutcome outcome;
+  outcome.works = true;
+  outcome.ended = core::ProbeEnd::ready;
+  outcome.hits = {{288, 4}, {3, 1}};
+  outcome.listening = {18080};
+  outcome.app_exit = 0;
+  core::ProbeOutcome back = nlohmann::json(outcome).get<core::ProbeOutcome>();
+  EXPECT_EQ(back.ended, core::ProbeEnd::ready);
+  EXPECT_EQ(back.hits, outcome.hits);
+  EXPECT_EQ(back.listening, outcome.listening);
+  EXPECT_EQ(back.app_exit, 0);
+  nlohmann::json bad = nlohmann::json(outcome);
+  bad["hits"] = {{"x", 1}};
+  EXPECT_THROW(bad.get<core::ProbeOutcome>(), nlohmann::json::exception);
+}
+
+TEST(Protocol, DiscoveryRoundTripsWithItsPhases) {
+  core::Discovery d;
+  d.backend = "ptrace";
+  d.counts = {{0, 10}, {288, 14}, {435, 1}};
+  d.startup = {{0, 4}, {435, 1}};
+  d.complete = false;
+  d.incomplete_reason = "3 calls through the i386 or x32 ABI were seen and not counted";
+  d.seconds = 1.5;
+  nlohmann::json j = nlohmann::json::parse(nlohmann::json(d).dump());
+  core::Discovery back = j.get<core::Discovery>();
+  EXPECT_EQ(back.counts, d.counts);
+  EXPECT_EQ(back.startup, d.startup);
+  EXPECT_EQ(back.complete, false);
+  EXPECT_EQ(back.incomplete_reason, d.incomplete_reason);
+  EXPECT_EQ(nlohmann::json(back), j);
+}
+
+TEST(Protocol, WorkerAnswersEveryLine) {
+  lupa_test::AppModel model;
+  model.required = {{288, core::Injection::fake}};
+  lupa_test::ModelWorker worker(model);
+  std::istringstream in(R"({"id": 1, "probe": {"stub": [288]}}
+{"id": 2, "probe": {"fake": [288]}}
+
+not json
+{"id": 4, "probe": {"stub": [99999]}}
+{"id": 5}
+)");
+  std::ostringstream out;
+  serve_worker(worker, in, out);
+  std::istringstream lines(out.str());
+  std::vector<nlohmann::json> replies;
+  for (std::string line; std::getline(lines, line);) {
+    replies.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(replies.size(), 6u);
+  EXPECT_EQ(replies[0], (nlohmann::json{{"ready", true}}));
+  EXPECT_EQ(replies[1]["id"], 1);
+  EXPECT_EQ(replies[1]["outcome"]["works"], true);
+  EXPECT_EQ(replies[2]["outcome"]["works"], false);
+  EXPECT_TRUE(replies[3]["id"].is_null());
+  EXPECT_TRUE(replies[3]["error"].get<std::string>().starts_with("malformed request"));
+  EXPECT_EQ(replies[4]["id"], 4);
+  EXPECT_TRUE(replies[4].contains("error"));
+  EXPECT_EQ(replies[5]["id"], 5);
+  EXPECT_TRUE(replies[5].contains("error"));
+  EXPECT_EQ(worker.runs(), 2u);
+}

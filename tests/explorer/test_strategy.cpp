@@ -1,0 +1,323 @@
+// The exploration strategies against in-memory apps: group testing must reach the verdicts of
+// one-at-a-time testing (Loupe's), with fewer runs when few bits fail.
+
+#include "explorer/strategy.h"
+#include "model_worker.h"
+#include "util/error.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace explorer;
+using lupa_test::AppModel;
+using lupa_test::Bit;
+using lupa_test::ModelWorker;
+using core::Injection;
+using core::Verdict;
+
+namespace {
+
+core::Discovery discovery_of(int n, int first = 0) {
+  core::Discovery d;
+  d.backend = "model";
+  for (int nr = first; nr < first + n; ++nr) {
+    d.counts[nr] = 1;
+  }
+  return d;
+}
+
+WorkerPool pool_of(const AppModel& model, size_t workers) {
+  WorkerPool pool;
+  for (size_t i = 0; i < workers; ++i) {
+    pool.push_back(std::make_unique<ModelWorker>(model));
+  }
+  return pool;
+}
+
+// Verdicts as "nr:stub-verdict/fake-verdict" lines, for readable comparisons.
+std::string verdicts(const core::ExploreResult& result) {
+  std::string out;
+  for (const core::SyscallResult& s : result.syscalls) {
+    out += std::to_string(s.nr) + ":" + core::to_string(s.stub.merged()) + "/" +
+           core::to_string(s.fake.merged()) + "\n";
+  }
+  return out;
+}
+
+struct ModelRun {
+  core::ExploreResult result;
+  uint64_t runs = 0;
+};
+
+ModelRun explore_model(const AppModel& model, int n, Strategy strategy, size_t workers = 1,
+                       Screening screening = Screening::no, unsigned replicas = 1,
+                       FailurePriors priors = {}) {
+  WorkerPool pool = pool_of(model, workers);
+  ExploreOptions options;
+  options.priors = std::move(priors); // none by default: model syscalls are not real ones
+  options.strategy = strategy;
+  options.screening = screening;
+  options.replicas = replicas;
+  ModelRun run;
+  run.result = explore(discovery_of(n), pool, options);
+  run.runs = run.result.stats.probe_runs;
+  return run;
+}
+
+// A random app: `rate` of the bits fail alone, some fail only in pairs, some mask others.
+AppModel random_model(std::mt19937& rng, int n, double rate) {
+  AppModel model;
+  std::bernoulli_distribution fails(rate);
+  std::bernoulli_distribution coin(0.5);
+  std::uniform_int_distribution<int> pick(0, n - 1);
+  for (int nr = 0; nr < n; ++nr) {
+    for (Injection inj : {Injection::stub, Injection::fake}) {
+      if (fails(rng)) {
+        model.required.insert({nr, inj});
+        if (coin(rng)) {
+          model.startup_fatal.insert({nr, inj});
+        }
+      }
+    }
+    if (coin(rng)) {
+      model.startup_calls.insert(nr);
+    }
+  }
+  for (int k = 0; k < n / 8; ++k) {
+    Bit a{pick(rng), coin(rng) ? Injection::stub : Injection::fake};
+    Bit b{pick(rng), coin(rng) ? Injection::stub : Injection::fake};
+    if (a.first != b.first) {
+      model.fail_together.push_back({a, b});
+    }
+  }
+  for (int k = 0; k < n / 10; ++k) {
+    Bit a{pick(rng), Injection::stub};
+    Bit b{pick(rng), Injection::fake};
+    if (a.first != b.first && !model.required.contains(a)) {
+      model.masks[a] = b; // e.g. a missing epoll_create1 makes libevent skip epoll_ctl
+      model.required.insert(b);
+    }
+  }
+  for (int k = 0; k < n / 10; ++k) {
+    Bit a{pick(rng), Injection::stub};
+    Bit b{pick(rng), coin(rng) ? Injection::stub : Injection::fake};
+    if (a.first != b.first && !model.required.contains(a)) {
+      model.defuses[a] = b; // e.g. geteuid stubbed: nginx barely calls rt_sigprocmask
+      model.required.insert(b);
+    }
+  }
+  if (n > 3) {
+    model.never_called.insert(pick(rng));
+  }
+  return model;
+}
+
+} // namespace
+
+TEST(LoupeStrategy, TriesEveryStubThenEveryFakeOneAtATime) {
+  AppModel model;
+  model.required = {{1, Injection::stub}, {2, Injection::fake}};
+  WorkerPool pool = pool_of(model, 2);
+  ExploreOptions options;
+  options.strategy = Strategy::loupe;
+  core::ExploreResult result = explore(discovery_of(3), pool, options);
+  const auto& probes = static_cast<ModelWorker&>(*pool[0]).probes();
+  ASSERT_EQ(probes.size(), 6u);
+  EXPECT_EQ(static_cast<ModelWorker&>(*pool[1]).runs(), 0u) << "Loupe's strategy is sequential";
+  EXPECT_EQ(probes[0].stub, std::vector<int>{0});
+  EXPECT_EQ(probes[2].stub, std::vector<int>{2});
+  EXPECT_EQ(probes[3].fake, std::vector<int>{0});
+  EXPECT_EQ(verdicts(result), "0:works/works\n1:fails/works\n2:works/fails\n");
+  EXPECT_EQ(result.strategy, "loupe");
+  EXPECT_EQ(result.stats.probe_runs, 6u);
+}
+
+TEST(GroupStrategy, SameVerdictsAsOneAtATimeOnRandomApps) {
+  std::mt19937 rng(20240601);
+  std::uniform_int_distribution<int> size(1, 40);
+  std::uniform_real_distribution<double> rate(0.0, 0.7);
+  for (int trial = 0; trial < 150; ++trial) {
+    int n = size(rng);
+    AppModel model = random_model(rng, n, rate(rng));
+    ModelRun loupe = explore_model(model, n, Strategy::loupe);
+    size_t workers = 1 + static_cast<size_t>(trial % 3);
+    Screening screening = trial % 2 == 0 ? Screening::yes : Screening::no;
+    ModelRun group = explore_model(model, n, Strategy::group, workers, screening);
+    ASSERT_EQ(verdicts(group.result), verdicts(loupe.result))
+        << "trial " << trial << ", " << n << " syscalls, " << workers << " workers";
+  }
+}
+
+TEST(GroupStrategy, FewRunsWhenFewBitsFail) {
+  AppModel model;
+  model.required = {{3, Injection::stub}, {17, Injection::fake}};
+  for (int nr = 0; nr < 40; ++nr) {
+    model.startup_calls.insert(nr);
+  }
+  ModelRun loupe = explore_model(model, 40, Strategy::loupe);
+  ModelRun group = explore_model(model, 40, Strategy::group);
+  EXPECT_EQ(verdicts(group.result), verdicts(loupe.result));
+  EXPECT_EQ(loupe.runs, 80u);
+  // Every pass is confirmed by a second group, so about 2 sqrt(80) runs plus the failures.
+  EXPECT_LT(group.runs, 45u) << "group testing should need far fewer runs than 80";
+}
+
+TEST(GroupStrategy, PriorsSendLikelyFailuresAlone) {
+  AppModel model;
+  FailurePriors priors;
+  for (int nr = 0; nr < 30; ++nr) {
+    for (Injection inj : {Injection::stub, Injection::fake}) {
+      bool fails = nr % 3 == 0;
+      priors[{nr, inj}] = fails ? 0.9 : 0.05;
+      if (fails) {
+        model.required.insert({nr, inj});
+      }
+    }
+  }
+  ModelRun blind = explore_model(model, 30, Strategy::group);
+  ModelRun informed = explore_model(model, 30, Strategy::group, 1, Screening::no, 1, priors);
+  ModelRun loupe = explore_model(model, 30, Strategy::loupe);
+  EXPECT_EQ(verdicts(informed.result), verdicts(loupe.result));
+  EXPECT_EQ(verdicts(blind.result), verdicts(loupe.result));
+  EXPECT_LT(informed.runs, blind.runs);
+  EXPECT_LT(informed.runs, 40u) << "20 likely failures alone, 40 likely passes in a few groups";
+}
+
+TEST(GroupStrategy, TheBundledPriorsComeFromLoupesDatabase) {
+  const FailurePriors& priors = loupe_priors();
+  EXPECT_GT(priors.size(), 400u);
+  // read (0) is required by nearly every app; faking close (3) is usually harmless.
+  EXPECT_GT(priors.at({0, Injection::stub}), 0.9);
+  EXPECT_LT(priors.at({3, Injection::fake}), 0.4);
+}
+
+TEST(GroupStrategy, AMaskedBitIsStillTestedAlone) {
+  // Stubbing 0 keeps the app from calling 1 at all, so a group with both passes; 1 alone fails.
+  AppModel model;
+  model.masks[{0, Injection::stub}] = {1, Injection::stub};
+  model.required = {{1, Injection::stub}};
+  ModelRun group = explore_model(model, 2, Strategy::group);
+  EXPECT_EQ(group.result.find(1)->stub.merged(), Verdict::fails);
+  EXPECT_EQ(group.result.find(0)->stub.merged(), Verdict::works);
+}
+
+TEST(GroupStrategy, APartnerThatDefusesABitDoesNotMakeItWork) {
+  // Stubbing 0 makes 1's stub harmless, though 1 is still called: like nginx's geteuid and
+  // rt_sigprocmask.
+  AppModel model;
+  model.defuses[{0, Injection::stub}] = {1, Injection::stub};
+  model.required = {{1, Injection::stub}};
+  for (size_t workers : {1, 3}) {
+    ModelRun group = explore_model(model, 6, Strategy::group, workers);
+    EXPECT_EQ(group.result.find(1)->stub.merged(), Verdict::fails);
+    EXPECT_EQ(group.result.find(0)->stub.merged(), Verdict::works);
+  }
+}
+
+TEST(GroupStrategy, BitsThatFailOnlyTogetherAreNotRequired) {
+  AppModel model;
+  model.fail_together.push_back({{4, Injection::stub}, {5, Injection::stub}});
+  ModelRun group = explore_model(model, 8, Strategy::group);
+  EXPECT_EQ(group.result.find(4)->stub.merged(), Verdict::works);
+  EXPECT_EQ(group.result.find(5)->stub.merged(), Verdict::works);
+}
+
+TEST(GroupStrategy, NeverCalledBitsEndUpTestedAlone) {
+  AppModel model;
+  model.never_called = {2};
+  ModelRun group = explore_model(model, 4, Strategy::group);
+  EXPECT_EQ(group.result.find(2)->stub.merged(), Verdict::works);
+  EXPECT_EQ(group.result.find(2)->fake.merged(), Verdict::works);
+}
+
+TEST(GroupStrategy, ScreeningSettlesStartupFailuresWithoutTests) {
+  AppModel model;
+  model.required = {{0, Injection::stub}, {1, Injection::stub}};
+  model.startup_fatal = model.required;
+  model.startup_calls = {0, 1, 2, 3};
+  ModelRun group = explore_model(model, 4, Strategy::group, 1, Screening::yes);
+  EXPECT_EQ(group.result.find(0)->stub.merged(), Verdict::fails);
+  EXPECT_EQ(group.result.find(1)->stub.merged(), Verdict::fails);
+  EXPECT_EQ(group.result.stats.runs.at("screen"), 8u);
+  EXPECT_EQ(group.result.find(0)->stub.runs.size(), 1u) << "no second run for a startup failure";
+  EXPECT_EQ(group.result.find(1)->stub.runs.size(), 1u);
+}
+
+TEST(Replicas, EveryVerdictGetsEveryReplica) {
+  AppModel model;
+  model.required = {{1, Injection::fake}};
+  for (Strategy strategy : {Strategy::loupe, Strategy::group}) {
+    ModelRun run = explore_model(model, 6, strategy, 2, Screening::no, 3);
+    for (const core::SyscallResult& s : run.result.syscalls) {
+      // Group passes confirm each other in pairs: a bit may get one more observation.
+      EXPECT_GE(s.stub.runs.size(), 3u) << to_string(strategy) << " " << s.nr;
+      EXPECT_LE(s.stub.runs.size(), 4u) << to_string(strategy) << " " << s.nr;
+      EXPECT_GE(s.fake.runs.size(), 3u) << to_string(strategy) << " " << s.nr;
+    }
+    EXPECT_EQ(run.result.find(1)->fake.merged(), Verdict::fails);
+    EXPECT_EQ(run.result.replicas, 3);
+  }
+}
+
+TEST(Replicas, AFlakyBitIsUnstableNotRequired) {
+  AppModel model;
+  model.flaky_every[{2, Injection::stub}] = 2; // fails every second run it takes part in
+  ModelRun loupe = explore_model(model, 4, Strategy::loupe, 1, Screening::no, 4);
+  EXPECT_EQ(loupe.result.find(2)->stub.merged(), Verdict::unstable);
+  EXPECT_EQ(loupe.result.unstable(), std::vector<int>{2});
+  // Group testing sees the bit's failures in group runs; whatever its runs say, a bit that
+  // passed at least once is never "required".
+  for (size_t workers : {1, 2}) {
+    ModelRun group = explore_model(model, 4, Strategy::group, workers, Screening::no, 4);
+    const core::Replicas& bit = group.result.find(2)->stub;
+    EXPECT_NE(bit.merged(), Verdict::fails);
+    bool mixed = std::count(bit.runs.begin(), bit.runs.end(), false) > 0;
+    EXPECT_EQ(bit.merged() == Verdict::unstable, mixed);
+    EXPECT_EQ(group.result.find(1)->stub.merged(), Verdict::works);
+  }
+}
+
+TEST(Exploration, OnlySyscallsLeavesTheOthersUntested) {
+  AppModel model;
+  WorkerPool pool = pool_of(model, 1);
+  ExploreOptions options;
+  options.only_syscalls = {1};
+  core::ExploreResult result = explore(discovery_of(3), pool, options);
+  ASSERT_EQ(result.syscalls.size(), 3u);
+  EXPECT_EQ(result.find(0)->stub.merged(), Verdict::untested);
+  EXPECT_EQ(result.find(1)->stub.merged(), Verdict::works);
+}
+
+TEST(Exploration, ReportsProgressUpToTheTotal) {
+  AppModel model;
+  model.required = {{0, Injection::stub}};
+  WorkerPool pool = pool_of(model, 1);
+  std::vector<Progress> seen;
+  ExploreOptions options;
+  options.progress = [&](const Progress& p) { seen.push_back(p); };
+  explore(discovery_of(5), pool, options);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().settled, 10u);
+  EXPECT_EQ(seen.back().total, 10u);
+  for (const Progress& p : seen) {
+    EXPECT_GE(p.eta, 0.0);
+    EXPECT_FALSE(p.doing.empty());
+  }
+}
+
+namespace {
+class BrokenWorker : public Worker {
+public:
+  core::ProbeOutcome run(const core::Probe&) override { throw util::Fatal("container died"); }
+  std::string name() const override { return "broken"; }
+};
+} // namespace
+
+TEST(Exploration, ABrokenWorkerStopsTheExploration) {
+  WorkerPool pool;
+  pool.push_back(std::make_unique<BrokenWorker>());
+  EXPECT_THROW(explore(discovery_of(3), pool, {}), util::Fatal);
+  WorkerPool empty;
+  EXPECT_THROW(explore(discovery_of(3), empty, {}), util::Fatal);
+}
