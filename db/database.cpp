@@ -306,4 +306,54 @@ util::Result<SyscallList> Database::os_list(std::string_view os) const {
   return parse_syscall_list(text, it->second);
 }
 
+util::Result<std::vector<HistoryEntry>> run_history(const fs::path& db, std::string_view key,
+                                                    size_t limit) {
+  TRY_ASSIGN(git::RepoPtr repo, git::open_repo(db.string()));
+  std::vector<HistoryEntry> out;
+  if (git_repository_head_unborn(repo.get()) == 1) {
+    return out;
+  }
+  git_revwalk* raw = nullptr;
+  TRY(git::check(git_revwalk_new(&raw, repo.get()), "cannot walk history"));
+  git::RevwalkPtr walk(raw);
+  TRY(git::check(git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME),
+                 "cannot walk history"));
+  TRY(git::check(git_revwalk_push_head(walk.get()), "cannot walk history"));
+  git_oid id;
+  while (git_revwalk_next(&id, walk.get()) == 0 && (limit == 0 || out.size() < limit)) {
+    git_commit* c = nullptr;
+    TRY(git::check(git_commit_lookup(&c, repo.get(), &id),
+                   fmt::format("history: cannot read commit {}", git::to_hex(id))));
+    git::CommitPtr commit(c);
+    TRY_ASSIGN(git::TreePtr tree, git::commit_tree(commit.get()));
+    git::TreePtr parent_tree;
+    if (git_commit_parentcount(commit.get()) > 0) {
+      git_commit* p = nullptr;
+      TRY(git::check(git_commit_parent(&p, commit.get(), 0),
+                     fmt::format("history: cannot read the parent of {}", git::to_hex(id))));
+      git::CommitPtr parent(p);
+      TRY_ASSIGN(parent_tree, git::commit_tree(parent.get()));
+    }
+    // Changes in both directions: added or changed now, or removed since the parent.
+    TRY_ASSIGN(std::vector<std::string> changed, changed_runs(repo.get(), tree.get(), parent_tree.get()));
+    if (parent_tree) {
+      TRY_ASSIGN(std::vector<std::string> removed,
+                 changed_runs(repo.get(), parent_tree.get(), tree.get()));
+      for (std::string& r : removed) {
+        if (std::find(changed.begin(), changed.end(), r) == changed.end()) {
+          changed.push_back(std::move(r));
+        }
+      }
+    }
+    if (changed.empty() || (!key.empty() && std::find(changed.begin(), changed.end(), key) == changed.end())) {
+      continue;
+    }
+    std::sort(changed.begin(), changed.end());
+    const char* summary = git_commit_summary(commit.get());
+    out.push_back({git::to_hex(id), git_commit_time(commit.get()), summary ? summary : "",
+                   std::move(changed)});
+  }
+  return out;
+}
+
 } // namespace db

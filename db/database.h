@@ -92,4 +92,17 @@ private:
   std::vector<std::string> m_skipped;
 };
 
+// One commit of a git database that changed runs.
+struct HistoryEntry {
+  std::string commit;
+  int64_t time = 0;          // commit time, seconds since the epoch
+  std::string subject;       // first line of the message
+  std::vector<std::string> runs; // run keys it changed (added, re-run or removed)
+};
+
+// The commits reachable from HEAD that changed runs, newest first, at most `limit` (0: all);
+// only those changing run `key` when it is not empty.
+util::Result<std::vector<HistoryEntry>> run_history(const std::filesystem::path& db,
+                                                    std::string_view key, size_t limit);
+
 } // namespace db

@@ -257,6 +257,7 @@ SyscallList parse_syscall_list(std::string_view text, std::string_view file) {
     std::optional<int> nr = core::SyscallTable::get().number(line);
     if (!nr) {
       list.unknown.push_back(fmt::format("{}:{}: unknown syscall '{}'", file, line_no, line));
+      list.unknown_names.emplace_back(line);
       continue;
     }
     out.push_back(*nr);

@@ -134,6 +134,7 @@ struct SyscallList {
   std::vector<int> numbers;          // ascending, unique
   std::vector<std::string> unknown;  // "<file>:<line>: unknown syscall 'x'" (e.g. futimensat,
                                      // a libc function listed by Gvisor.syscalls)
+  std::vector<std::string> unknown_names; // the same names, bare
 };
 
 // A newline-separated syscall list (`<OS>.syscalls`): names, blank lines and '#' comments

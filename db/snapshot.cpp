@@ -100,6 +100,15 @@ util::Result<std::optional<Entry>> DirSnapshot::stat(std::string_view path) cons
   return std::optional<Entry>(Entry{full.filename().string(), dir_entry_type(status), ""});
 }
 
+util::Result<uint64_t> DirSnapshot::size(std::string_view path) const {
+  std::error_code ec;
+  uint64_t bytes = fs::file_size(m_root / path, ec);
+  if (ec) {
+    return util::error(fmt::format("{}: {}", (m_root / path).string(), ec.message()));
+  }
+  return bytes;
+}
+
 // --- GitSnapshot -----------------------------------------------------------------------------
 
 GitSnapshot::GitSnapshot(git::SharedRepo repo, git::TreePtr tree, std::string commit,
@@ -186,6 +195,25 @@ util::Result<std::optional<Entry>> GitSnapshot::stat(std::string_view path) cons
   return std::optional<Entry>(Entry{git_tree_entry_name(entry),
                                     entry_type(git_tree_entry_filemode_raw(entry)),
                                     git::to_hex(*git_tree_entry_id(entry))});
+}
+
+util::Result<uint64_t> GitSnapshot::size(std::string_view path) const {
+  TRY_ASSIGN(std::optional<Entry> entry, stat(path));
+  if (!entry) {
+    return util::error(fmt::format("{}: {}: no such file", describe(), path));
+  }
+  TRY_ASSIGN(git_oid id, git::from_hex(entry->id));
+  git_odb* raw = nullptr;
+  TRY(git::check(git_repository_odb(&raw, m_repo.get()), "cannot open the object database"));
+  git::OdbPtr odb(raw);
+  size_t bytes = 0;
+  git_object_t type = GIT_OBJECT_INVALID;
+  int rc = git_odb_read_header(&bytes, &type, odb.get(), &id);
+  if (rc < 0) {
+    return util::error(git::error_text(
+        fmt::format("{}: {}: cannot read object {}", describe(), path, entry->id), rc));
+  }
+  return static_cast<uint64_t>(bytes);
 }
 
 util::Result<std::string> GitSnapshot::read(std::string_view path) const {

@@ -38,6 +38,8 @@ public:
   virtual util::Result<std::string> read(std::string_view path) const = 0;
   // The entry at `path`, or nullopt when nothing is there.
   virtual util::Result<std::optional<Entry>> stat(std::string_view path) const = 0;
+  // Size in bytes of the file at `path`, without reading it.
+  virtual util::Result<uint64_t> size(std::string_view path) const = 0;
   // Where the snapshot comes from, for messages: "DIR" or "DIR@<commit>".
   virtual std::string describe() const = 0;
   // The commit a git snapshot was taken from (40 hex digits), or empty.
@@ -53,6 +55,7 @@ public:
   util::Result<std::vector<Entry>> list(std::string_view dir) const override;
   util::Result<std::string> read(std::string_view path) const override;
   util::Result<std::optional<Entry>> stat(std::string_view path) const override;
+  util::Result<uint64_t> size(std::string_view path) const override;
   std::string describe() const override { return m_root.string(); }
   // The directory this snapshot reads.
   const std::filesystem::path& root() const { return m_root; }
@@ -74,6 +77,7 @@ public:
   util::Result<std::vector<Entry>> list(std::string_view dir) const override;
   util::Result<std::string> read(std::string_view path) const override;
   util::Result<std::optional<Entry>> stat(std::string_view path) const override;
+  util::Result<uint64_t> size(std::string_view path) const override;
   std::string describe() const override;
   std::string commit() const override { return m_commit; }
   // The repository the snapshot reads.

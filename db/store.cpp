@@ -409,6 +409,14 @@ util::Result<CommitResult> Store::commit(const Change& change, const CommitOptio
         result.replaced.push_back(key);
       }
     }
+    if (options.replace == ReplacePolicy::refuse && !result.replaced.empty()) {
+      return util::error(fmt::format("{}: already in the database with other contents{}; nothing "
+                                     "was written",
+                                     result.replaced.front(),
+                                     result.replaced.size() > 1
+                                         ? fmt::format(" (and {} more runs)", result.replaced.size() - 1)
+                                         : ""));
+    }
     TRY_ASSIGN(git_oid new_tree_id, update_tree(repo, base.get(), updates));
     if (base && git_oid_equal(&new_tree_id, git_tree_id(base.get()))) {
       return result; // everything already there: no empty commit

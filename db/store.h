@@ -30,8 +30,12 @@ enum class DirtyPolicy { refuse, allow };
 // Whether opening a database may create it.
 enum class CreateMode { must_exist, create };
 
+// Whether a commit may replace a run directory that exists with other contents.
+enum class ReplacePolicy { allow, refuse };
+
 struct CommitOptions {
   DirtyPolicy dirty = DirtyPolicy::refuse;
+  ReplacePolicy replace = ReplacePolicy::allow;
   std::chrono::seconds lock_timeout{300}; // how long to wait for another writer
 };
 
