@@ -125,11 +125,17 @@ util::Result<std::unique_ptr<GitSnapshot>> GitSnapshot::open(const fs::path& pat
     return std::make_unique<GitSnapshot>(std::move(shared), nullptr, "", path.string());
   }
   std::string rev = revision.empty() ? "HEAD" : std::string(revision);
-  TRY_ASSIGN(git::CommitPtr commit, git::resolve_commit(repo.get(), rev));
-  TRY_ASSIGN(git::TreePtr tree, git::commit_tree(commit.get()));
-  std::string id = git::to_hex(*git_commit_id(commit.get()));
+  util::Result<git::CommitPtr> commit = git::resolve_commit(repo.get(), rev);
+  if (!commit) {
+    return util::error(fmt::format("{}: {}", path.string(), commit.error()));
+  }
+  util::Result<git::TreePtr> tree = git::commit_tree(commit->get());
+  if (!tree) {
+    return util::error(fmt::format("{}: {}", path.string(), tree.error()));
+  }
+  std::string id = git::to_hex(*git_commit_id(commit->get()));
   git::SharedRepo shared(repo.release(), git_repository_free);
-  return std::make_unique<GitSnapshot>(std::move(shared), std::move(tree), id, path.string());
+  return std::make_unique<GitSnapshot>(std::move(shared), std::move(*tree), id, path.string());
 }
 
 std::string GitSnapshot::describe() const {
@@ -155,9 +161,11 @@ util::Result<git::TreePtr> GitSnapshot::subtree(std::string_view dir) const {
   if (git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
     return util::error(fmt::format("{}: {}: not a directory", describe(), path));
   }
-  git::TreePtr tree;
-  TRY_ASSIGN(tree, git::lookup_tree(m_repo.get(), *git_tree_entry_id(entry)));
-  return tree;
+  util::Result<git::TreePtr> tree = git::lookup_tree(m_repo.get(), *git_tree_entry_id(entry));
+  if (!tree) {
+    return util::error(fmt::format("{}: {}: {}", describe(), path, tree.error()));
+  }
+  return std::move(*tree);
 }
 
 util::Result<std::vector<Entry>> GitSnapshot::list(std::string_view dir) const {

@@ -303,13 +303,14 @@ bool Store::bare() const { return git_repository_is_bare(m_repo.get()) == 1; }
 util::Result<Store> Store::open(const fs::path& path, CreateMode mode) {
   git::ensure_init();
   std::error_code ec;
-  if (git::is_repo(path.string())) {
+  if (git::is_repo(path.string()) || fs::exists(path / ".git", ec)) {
+    // Never mistake a damaged repository for a plain directory: open it or say why not.
     TRY_ASSIGN(git::RepoPtr repo, git::open_repo(path.string()));
+    util::Result<std::string> branch = git::head_branch(repo.get());
+    if (!branch) {
+      return util::error(fmt::format("{}: {}", path.string(), branch.error()));
+    }
     return Store(path, std::move(repo));
-  }
-  if (fs::exists(path / ".git", ec)) {
-    // A .git that libgit2 cannot open: say why rather than treating the tree as plain.
-    TRY(git::open_repo(path.string()));
   }
   bool empty_dir = fs::is_directory(path, ec) && fs::is_empty(path, ec);
   if (mode == CreateMode::must_exist || (fs::exists(path, ec) && !empty_dir)) {
