@@ -406,14 +406,7 @@ private:
     }
     auto provenance = m_snap.stat(key + "/" + k_provenance_json);
     bool lupa_run = provenance && provenance->has_value();
-    if (lupa_run || m_base != nullptr) {
-      if (!lupa_run) {
-        m_report.errors.push_back(fmt::format(
-            "{}: {} a run without provenance.json (only lupa runs are accepted; Loupe data "
-            "enters through `lupa import loupedb`)",
-            key, existed ? "edits" : "adds"));
-        return;
-      }
+    if (lupa_run) {
       if (existed && !m_base->stat(key + "/" + k_provenance_json).value_or(std::nullopt)) {
         m_report.errors.push_back(
             fmt::format("{}: turns a Loupe run into a lupa run (published data is read-only)", key));
@@ -422,13 +415,20 @@ private:
       check_new_run(m_snap, key, m_options, m_report);
       return;
     }
-    // A Loupe run in a plain tree: layout rules, then tolerant parsing.
+    // A Loupe run: layout and content rules, then (in a plain tree) tolerant parsing.
+    size_t before = m_report.errors.size();
+    collect_run_files(m_snap, key, m_options, m_report);
+    if (m_base != nullptr) {
+      m_report.errors.push_back(fmt::format(
+          "{}: {} a run without provenance.json (only lupa runs are accepted; Loupe data "
+          "enters through `lupa import loupedb`)",
+          key, existed ? "edits" : "adds"));
+      return;
+    }
     if (id != "imported" && !is_hashed_run_id(id)) {
       m_report.errors.push_back(
           fmt::format("{}: a Loupe run id is 32 hex digits or 'imported'", key));
     }
-    size_t before = m_report.errors.size();
-    collect_run_files(m_snap, key, m_options, m_report);
     if (m_report.errors.size() != before) {
       return;
     }
