@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -44,47 +45,35 @@ void for_each_changed_tree(const git_tree* now, const git_tree* before, F&& each
   }
 }
 
+// Appends to `out` the paths `depth` levels below `prefix` whose subtree differs between `now`
+// and `before` (null: everything is new).
+util::Result<void> changed_trees(git_repository* repo, const git_tree* now, const git_tree* before,
+                                 const std::string& prefix, int depth, std::vector<std::string>& out) {
+  std::vector<std::tuple<std::string, git_oid, std::optional<git_oid>>> changed;
+  for_each_changed_tree(now, before, [&](const char* name, const git_oid* id, const git_oid* old) {
+    changed.emplace_back(name, *id, old ? std::optional<git_oid>(*old) : std::nullopt);
+  });
+  for (const auto& [name, id, old] : changed) {
+    std::string path = prefix.empty() ? name : prefix + "/" + name;
+    if (depth == 1) {
+      out.push_back(std::move(path));
+      continue;
+    }
+    TRY_ASSIGN(git::TreePtr tree, git::lookup_tree(repo, id));
+    git::TreePtr previous;
+    if (old) {
+      TRY_ASSIGN(previous, git::lookup_tree(repo, *old));
+    }
+    TRY(changed_trees(repo, tree.get(), previous.get(), path, depth - 1, out));
+  }
+  return {};
+}
+
 // The run keys (`<app>/<workload>/<id>`) whose directory differs between `now` and `before`.
 util::Result<std::vector<std::string>> changed_runs(git_repository* repo, const git_tree* now,
                                                     const git_tree* before) {
   std::vector<std::string> out;
-  util::Result<void> status;
-  for_each_changed_tree(now, before, [&](const char* app, const git_oid* app_id, const git_oid* app_old) {
-    if (!status) {
-      return;
-    }
-    auto app_tree = git::lookup_tree(repo, *app_id);
-    util::Result<git::TreePtr> app_before = git::TreePtr();
-    if (app_old) {
-      app_before = git::lookup_tree(repo, *app_old);
-    }
-    if (!app_tree || !app_before) {
-      status = util::error(!app_tree ? app_tree.error() : app_before.error());
-      return;
-    }
-    for_each_changed_tree(app_tree->get(), app_before->get(),
-                          [&](const char* wl, const git_oid* wl_id, const git_oid* wl_old) {
-      if (!status) {
-        return;
-      }
-      auto wl_tree = git::lookup_tree(repo, *wl_id);
-      util::Result<git::TreePtr> wl_before = git::TreePtr();
-      if (wl_old) {
-        wl_before = git::lookup_tree(repo, *wl_old);
-      }
-      if (!wl_tree || !wl_before) {
-        status = util::error(!wl_tree ? wl_tree.error() : wl_before.error());
-        return;
-      }
-      for_each_changed_tree(wl_tree->get(), wl_before->get(),
-                            [&](const char* run, const git_oid*, const git_oid*) {
-        out.push_back(fmt::format("{}/{}/{}", app, wl, run));
-      });
-    });
-  });
-  if (!status) {
-    return util::error(status.error());
-  }
+  TRY(changed_trees(repo, now, before, "", 3, out));
   return out;
 }
 

@@ -48,6 +48,7 @@ struct RunInfo {
 // True if `a` is older than `b` by the rule above (same app and workload assumed).
 bool older_than(const RunInfo& a, const RunInfo& b);
 
+// A results database opened for reading (see the top of this file).
 class Database {
 public:
   // Opens the database at `path` at `revision` (git databases only; HEAD when empty).

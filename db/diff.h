@@ -37,6 +37,7 @@ struct ItemChange {
   std::string after;
 };
 
+// Everything that differs between two runs.
 struct RunDiff {
   std::string before; // run keys (or a description)
   std::string after;
@@ -78,7 +79,9 @@ public:
 // and date, and the engine and app-image fields cleared since they are unknown).
 class ResultFileProducer : public RunProducer {
 public:
+  // A producer reading `result` (results.json) and, when given, `provenance`.
   ResultFileProducer(std::filesystem::path result, std::optional<std::filesystem::path> provenance);
+  // `stored` with the result (and provenance) read from the files.
   util::Result<NewRun> produce(const NewRun& stored) override;
 
 private:

@@ -94,6 +94,19 @@ util::Result<TreePtr> commit_tree(const git_commit* commit) {
   return TreePtr(tree);
 }
 
+std::optional<git_oid> entry_id(const git_tree* tree, const std::string& path) {
+  if (tree == nullptr) {
+    return std::nullopt;
+  }
+  git_tree_entry* e = nullptr;
+  if (git_tree_entry_bypath(&e, tree, path.c_str()) != 0) {
+    git_error_clear();
+    return std::nullopt;
+  }
+  TreeEntryPtr owned(e);
+  return *git_tree_entry_id(e);
+}
+
 util::Result<TreePtr> lookup_tree(git_repository* repo, const git_oid& id) {
   git_tree* tree = nullptr;
   int rc = git_tree_lookup(&tree, repo, &id);

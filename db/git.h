@@ -7,6 +7,7 @@
 #include <git2.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,10 +22,12 @@ std::string error_text(std::string_view what, int rc);
 // An error Result from libgit2 return code `rc` when it is negative, described by `what`.
 util::Result<void> check(int rc, std::string_view what);
 
+// Frees a libgit2 handle of type `T` with `Free`.
 template <typename T, void (*Free)(T*)> struct Deleter {
   void operator()(T* handle) const { Free(handle); }
 };
 
+// Owning handles of libgit2 objects.
 using RepoPtr = std::unique_ptr<git_repository, Deleter<git_repository, git_repository_free>>;
 using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
 using TreeEntryPtr = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry, git_tree_entry_free>>;
@@ -65,6 +68,9 @@ util::Result<CommitPtr> resolve_commit(git_repository* repo, std::string_view re
 
 // The tree of commit `commit`.
 util::Result<TreePtr> commit_tree(const git_commit* commit);
+
+// The id of the entry at `path` (relative, '/'-separated) in `tree`, if any (null tree: none).
+std::optional<git_oid> entry_id(const git_tree* tree, const std::string& path);
 
 // The tree with id `id`.
 util::Result<TreePtr> lookup_tree(git_repository* repo, const git_oid& id);

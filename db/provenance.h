@@ -61,7 +61,9 @@ struct Provenance {
   bool operator==(const Provenance&) const = default;
 };
 
+// `provenance` as JSON `j` (the provenance.json layout, "format": "lupa-provenance-1").
 void to_json(nlohmann::json& j, const Provenance& provenance);
+// `provenance` read from JSON `j`; throws nlohmann::json::exception on a malformed document.
 void from_json(const nlohmann::json& j, Provenance& provenance);
 
 // `provenance` as provenance.json text (pretty, trailing newline).

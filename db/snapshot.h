@@ -28,6 +28,7 @@ struct Entry {
   std::string id;   // git object id; empty for directory snapshots
 };
 
+// Read access to a database tree; implementations: DirSnapshot, GitSnapshot.
 class Snapshot {
 public:
   virtual ~Snapshot() = default;
@@ -52,6 +53,7 @@ public:
   // A view of the directory `root`.
   explicit DirSnapshot(std::filesystem::path root);
 
+  // The Snapshot interface (see above), over the directory `root`.
   util::Result<std::vector<Entry>> list(std::string_view dir) const override;
   util::Result<std::string> read(std::string_view path) const override;
   util::Result<std::optional<Entry>> stat(std::string_view path) const override;
@@ -74,6 +76,7 @@ public:
   static util::Result<std::unique_ptr<GitSnapshot>> open(const std::filesystem::path& path,
                                                          std::string_view revision);
 
+  // The Snapshot interface (see above), over the tree of the commit.
   util::Result<std::vector<Entry>> list(std::string_view dir) const override;
   util::Result<std::string> read(std::string_view path) const override;
   util::Result<std::optional<Entry>> stat(std::string_view path) const override;
@@ -86,6 +89,7 @@ public:
   const git_tree* tree() const { return m_tree.get(); }
 
 private:
+  // The tree at directory `dir` ("" is the root).
   util::Result<git::TreePtr> subtree(std::string_view dir) const;
 
   git::SharedRepo m_repo;

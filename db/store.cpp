@@ -70,41 +70,52 @@ std::string git_dir(git_repository* repo) { return git_repository_path(repo); }
 
 fs::path pending_journal(git_repository* repo) { return fs::path(git_dir(repo)) / "lupa-pending"; }
 
-// True if `path` is `prefix` or lies under it.
-bool under(std::string_view path, std::string_view prefix) {
-  return path == prefix || (path.starts_with(prefix) && path.size() > prefix.size() &&
-                            path[prefix.size()] == '/');
+// The status entries of the working tree: tracked changes everywhere, and untracked files
+// only under `untracked_in` (scanning every directory for untracked files would double the
+// cost on large databases).
+util::Result<std::vector<std::string>> dirty_entries(git_repository* repo,
+                                                     const std::vector<std::string>& untracked_in) {
+  std::vector<std::string> dirty;
+  auto scan = [&](unsigned flags, const std::vector<std::string>& paths) -> util::Result<void> {
+    git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+    opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+    opts.flags = flags | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+    std::vector<char*> strings;
+    for (const std::string& p : paths) {
+      strings.push_back(const_cast<char*>(p.c_str()));
+    }
+    opts.pathspec.strings = strings.data();
+    opts.pathspec.count = strings.size();
+    git_status_list* raw = nullptr;
+    TRY(git::check(git_status_list_new(&raw, repo, &opts), "cannot read the working tree status"));
+    git::StatusListPtr list(raw);
+    size_t n = git_status_list_entrycount(list.get());
+    for (size_t i = 0; i < n; ++i) {
+      const git_status_entry* e = git_status_byindex(list.get(), i);
+      if (e->status == GIT_STATUS_CURRENT || e->status == GIT_STATUS_IGNORED) {
+        continue;
+      }
+      const git_diff_delta* delta = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
+      std::string path = delta && delta->new_file.path ? delta->new_file.path : "?";
+      dirty.push_back((e->status == GIT_STATUS_WT_NEW ? "untracked " : "modified ") + path);
+    }
+    return {};
+  };
+  TRY(scan(0, {}));
+  if (!untracked_in.empty()) {
+    TRY(scan(GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+                 GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH,
+             untracked_in));
+  }
+  std::sort(dirty.begin(), dirty.end());
+  dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
+  return dirty;
 }
 
 // Refuses a working tree with changes to tracked files, or with untracked files where the
 // commit is about to write (`targets`).
 util::Result<void> check_clean(git_repository* repo, const std::vector<std::string>& targets) {
-  git_status_options opts = GIT_STATUS_OPTIONS_INIT;
-  opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-  opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
-               GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
-  git_status_list* raw = nullptr;
-  TRY(git::check(git_status_list_new(&raw, repo, &opts), "cannot read the working tree status"));
-  git::StatusListPtr list(raw);
-  std::vector<std::string> dirty;
-  size_t n = git_status_list_entrycount(list.get());
-  for (size_t i = 0; i < n; ++i) {
-    const git_status_entry* e = git_status_byindex(list.get(), i);
-    const git_diff_delta* delta = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
-    std::string path = delta && delta->new_file.path ? delta->new_file.path : "?";
-    if (e->status == GIT_STATUS_WT_NEW) {
-      bool in_target = std::any_of(targets.begin(), targets.end(),
-                                   [&](const std::string& t) { return under(path, t); });
-      if (in_target) {
-        dirty.push_back("untracked " + path);
-      }
-      continue;
-    }
-    if (e->status == GIT_STATUS_CURRENT || e->status == GIT_STATUS_IGNORED) {
-      continue;
-    }
-    dirty.push_back("modified " + path);
-  }
+  TRY_ASSIGN(std::vector<std::string> dirty, dirty_entries(repo, targets));
   if (!dirty.empty()) {
     return util::error(fmt::format(
         "{}: the working tree has uncommitted changes ({}{}): commit or remove them, or pass "
@@ -229,19 +240,6 @@ util::Result<std::optional<git_oid>> update_subtree(git_repository* repo, const 
   return std::optional<git_oid>(out);
 }
 
-// The id of the entry at `path` in `tree`, if any.
-std::optional<git_oid> entry_id(const git_tree* tree, const std::string& path) {
-  if (tree == nullptr) {
-    return std::nullopt;
-  }
-  git_tree_entry* e = nullptr;
-  if (git_tree_entry_bypath(&e, tree, path.c_str()) != 0) {
-    git_error_clear();
-    return std::nullopt;
-  }
-  git::TreeEntryPtr owned(e);
-  return *git_tree_entry_id(e);
-}
 
 } // namespace
 
@@ -339,6 +337,11 @@ util::Result<CommitResult> Store::commit_run(const NewRun& run, const CommitOpti
 
 util::Result<CommitResult> Store::commit(const Change& change, const CommitOptions& options) {
   git_repository* repo = m_repo.get();
+  auto started = std::chrono::steady_clock::now();
+  auto phase = [&](const char* what) {
+    util::log::debug("commit: {} after {:.1f} ms", what,
+                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+  };
 
   // 1. Objects first: every blob and run tree, outside the lock (content-addressed, safe).
   std::vector<std::pair<std::string, git_oid>> run_trees;
@@ -357,6 +360,7 @@ util::Result<CommitResult> Store::commit(const Change& change, const CommitOptio
     TRY_ASSIGN(git_oid blob, write_blob(repo, file.content));
     updates.push_back({name, blob, file_mode(file.mode)});
   }
+  phase("objects written");
   test_pause("objects-written");
 
   // 2. Under the lock: finish a killed writer's checkout, refuse a dirty tree, swap the ref.
@@ -364,10 +368,12 @@ util::Result<CommitResult> Store::commit(const Change& change, const CommitOptio
              FileLock::acquire(fs::path(git_dir(repo)) / "lupa.lock", options.lock_timeout));
   bool has_workdir = !bare();
   std::vector<std::string> targets = target_paths(change);
+  phase("lock taken");
   if (has_workdir) {
     TRY(roll_forward(repo));
     if (options.dirty == DirtyPolicy::refuse) {
       TRY(check_clean(repo, targets));
+      phase("working tree checked clean");
     }
   }
   TRY_ASSIGN(std::string branch, git::head_branch(repo));
@@ -401,7 +407,7 @@ util::Result<CommitResult> Store::commit(const Change& change, const CommitOptio
       TRY_ASSIGN(base, git::commit_tree(parent.get()));
     }
     for (const auto& [key, tree] : run_trees) {
-      std::optional<git_oid> was = entry_id(base.get(), key);
+      std::optional<git_oid> was = git::entry_id(base.get(), key);
       if (!was) {
         result.added.push_back(key);
       } else if (git_oid_equal(&*was, &tree)) {
@@ -452,6 +458,7 @@ util::Result<CommitResult> Store::commit(const Change& change, const CommitOptio
     util::log::debug("{} moved by another writer; retrying ({})", branch, attempt + 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(2 + attempt % 20));
   }
+  phase("branch moved");
   test_pause("after-ref-update");
 
   // 3. The working tree follows the branch, for the changed paths only.
@@ -459,6 +466,7 @@ util::Result<CommitResult> Store::commit(const Change& change, const CommitOptio
     TRY(checkout_paths(repo, targets));
     std::error_code ec;
     fs::remove(pending_journal(repo), ec);
+    phase("working tree updated");
   }
   return result;
 }

@@ -33,9 +33,10 @@ enum class CreateMode { must_exist, create };
 // Whether a commit may replace a run directory that exists with other contents.
 enum class ReplacePolicy { allow, refuse };
 
+// How a commit treats the working tree, existing runs and other writers.
 struct CommitOptions {
-  DirtyPolicy dirty = DirtyPolicy::refuse;
-  ReplacePolicy replace = ReplacePolicy::allow;
+  DirtyPolicy dirty = DirtyPolicy::refuse;     // a dirty working tree is refused by default
+  ReplacePolicy replace = ReplacePolicy::allow; // re-runs replace their run directory
   std::chrono::seconds lock_timeout{300}; // how long to wait for another writer
 };
 
@@ -55,6 +56,7 @@ struct CommitResult {
   unsigned retries = 0;               // compare-and-swap retries (another writer moved the ref)
 };
 
+// A results database opened for writing (see the top of this file).
 class Store {
 public:
   // Opens the database at `path`; with CreateMode::create, initialises a repository with a

@@ -65,19 +65,6 @@ std::string environment_of(const RunData& data) {
                      p.base_image_digest.empty() ? "?" : p.base_image_digest.substr(0, 19));
 }
 
-// The id of the entry at `path` in `tree` (null tree: none).
-std::optional<git_oid> entry_at(const git_tree* tree, const std::string& path) {
-  if (tree == nullptr) {
-    return std::nullopt;
-  }
-  git_tree_entry* e = nullptr;
-  if (git_tree_entry_bypath(&e, tree, path.c_str()) != 0) {
-    git_error_clear();
-    return std::nullopt;
-  }
-  git::TreeEntryPtr owned(e);
-  return *git_tree_entry_id(e);
-}
 
 } // namespace
 
@@ -118,8 +105,8 @@ util::Result<SubmitReport> submit(const fs::path& db_path, const SubmitOptions& 
   TRY_ASSIGN(git::TreePtr head_tree, git::commit_tree(head.get()));
   std::vector<const RunInfo*> offered;
   for (const RunInfo& r : database.runs()) {
-    std::optional<git_oid> mine = entry_at(head_tree.get(), r.key());
-    std::optional<git_oid> theirs = entry_at(base_tree.get(), r.key());
+    std::optional<git_oid> mine = git::entry_id(head_tree.get(), r.key());
+    std::optional<git_oid> theirs = git::entry_id(base_tree.get(), r.key());
     if (mine && (!theirs || !git_oid_equal(&*mine, &*theirs))) {
       offered.push_back(&r);
     }
@@ -138,7 +125,7 @@ util::Result<SubmitReport> submit(const fs::path& db_path, const SubmitOptions& 
   std::string names;
   for (const RunInfo* r : offered) {
     TRY_ASSIGN(RunData data, database.load(*r));
-    SubmittedRun run{r->key(), entry_at(base_tree.get(), r->key()).has_value(),
+    SubmittedRun run{r->key(), git::entry_id(base_tree.get(), r->key()).has_value(),
                      summarize(data).text(), environment_of(data)};
     names += r->key() + "\n";
     RunFiles files;
@@ -150,7 +137,7 @@ util::Result<SubmitReport> submit(const fs::path& db_path, const SubmitOptions& 
     if (parent) {
       TRY_ASSIGN(parent_tree, git::commit_tree(parent.get()));
     }
-    std::optional<git_oid> subtree = entry_at(head_tree.get(), r->key());
+    std::optional<git_oid> subtree = git::entry_id(head_tree.get(), r->key());
     TRY_ASSIGN(git_oid tree_id, update_tree(repo, parent_tree.get(), {{r->key(), *subtree, GIT_FILEMODE_TREE}}));
     TRY_ASSIGN(git::TreePtr tree, git::lookup_tree(repo, tree_id));
     std::string message = run_commit_message(files);

@@ -16,6 +16,7 @@
 
 namespace db {
 
+// Where and how to submit.
 struct SubmitOptions {
   std::string remote;       // URL (git://, file://, ssh://, https://) or path of the shared db
   std::string branch;       // branch to create; derived from the runs when empty

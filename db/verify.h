@@ -27,6 +27,7 @@
 
 namespace db {
 
+// The limits verify applies.
 struct VerifyOptions {
   uint64_t max_file_bytes = 1u << 20; // 1 MiB: dyn.csv is 4 KiB, results.json tens of KiB
   uint64_t max_run_bytes = 8u << 20;

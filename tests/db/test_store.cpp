@@ -124,6 +124,16 @@ TEST(Store, RefusesDirtyWorkingTreeUnlessAllowed) {
                                       first->files.at("cmd.txt").content));
   commit(store, lupa_test::synthetic_run("nginx", "wrk", 4));
 
+  // An untracked file where the run is about to be written is in the way.
+  auto sixth = db::render_run(lupa_test::synthetic_run("nginx", "wrk", 6));
+  fs::create_directories(path / sixth->key());
+  ASSERT_TRUE(util::write_file_atomic(path / sixth->key() / "stray.txt", "mine\n"));
+  auto in_the_way = store.commit_run(lupa_test::synthetic_run("nginx", "wrk", 6), {});
+  ASSERT_FALSE(in_the_way);
+  EXPECT_NE(in_the_way.error().find("untracked " + sixth->key() + "/stray.txt"), std::string::npos)
+      << in_the_way.error();
+  fs::remove_all(path / "nginx" / "benchmark-wrk" / sixth->run_id);
+
   ASSERT_TRUE(util::write_file_atomic(path / first->key() / "cmd.txt", "edited again\n"));
   db::CommitResult allowed =
       commit(store, lupa_test::synthetic_run("nginx", "wrk", 5), db::DirtyPolicy::allow);
