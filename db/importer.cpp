@@ -27,7 +27,9 @@ util::Result<void> first_error(const VerifyReport& report, std::string_view what
   std::string more = report.errors.size() > 1
                          ? fmt::format(" (and {} more problems)", report.errors.size() - 1)
                          : "";
-  return util::error(fmt::format("{}: {}{}; nothing was imported", what, report.errors.front(), more));
+  const std::string& first = report.errors.front();
+  std::string where = first.starts_with(what) ? "" : fmt::format("{}: ", what);
+  return util::error(fmt::format("{}{}{}; nothing was imported", where, first, more));
 }
 
 // Drift the CSV readers tolerate silently: row counts, headers, final newlines.

@@ -121,12 +121,9 @@ util::Result<Provenance> complete_provenance(const NewRun& run) {
     }
     p.context.push_back({f.name, git::blob_id(f.content)});
   }
-  if (p.replicas <= 0) {
-    p.replicas = run.result.replicas;
-  }
-  if (p.strategy.empty()) {
-    p.strategy = run.result.strategy;
-  }
+  // Derived from the result, which is the truth about how the exploration ran.
+  p.replicas = run.result.replicas;
+  p.strategy = run.result.strategy;
   p.run_id = compute_run_id(p, run.result);
   return p;
 }

@@ -74,7 +74,8 @@ bool is_safe_name(std::string_view name);
 // True if `path` is '/'-separated safe names (see is_safe_name).
 bool is_safe_path(std::string_view path);
 
-// The provenance of `run` completed with app, workload, file hashes and the run id.
+// The provenance of `run` completed with app, workload, file hashes, replicas and strategy (from
+// the result) and the run id.
 util::Result<Provenance> complete_provenance(const NewRun& run);
 
 // The files of `run` (see the top of this file); errors name the offending field.

@@ -15,8 +15,10 @@ namespace db {
 // The schema version written to meta.schema_version.
 inline constexpr int k_sqlite_schema_version = 1;
 
-// The SQL that creates the schema.
+// The SQL that creates the schema's tables and view.
 extern const char* const k_sqlite_schema;
+// The SQL that creates its indexes (run after the rows are inserted).
+extern const char* const k_sqlite_indexes;
 
 // What an export wrote.
 struct ExportReport {

@@ -544,6 +544,12 @@ std::map<std::string, RunFile> check_new_run(const Snapshot& snapshot, const std
     report.errors.push_back(
         fmt::format("{}: run_id '{}' is not the directory name '{}'", prov_path, prov->run_id, id));
   }
+  if (prov->replicas != result.replicas || prov->strategy != result.strategy) {
+    report.errors.push_back(fmt::format("{}: replicas {} and strategy '{}' disagree with "
+                                        "results.json ({}, '{}')",
+                                        prov_path, prov->replicas, prov->strategy, result.replicas,
+                                        result.strategy));
+  }
   std::string computed = compute_run_id(*prov, result);
   if (computed != id) {
     report.errors.push_back(fmt::format(

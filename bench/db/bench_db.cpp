@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -29,11 +31,28 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_of(const std::function<void()>& f) {
-  auto start = Clock::now();
-  f();
-  return std::chrono::duration<double>(Clock::now() - start).count();
+// CPU seconds (user + system) this process has used so far.
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
+
+// Wall-clock and CPU seconds of one step.
+struct Timing {
+  double wall = 0;
+  double cpu = 0;
+};
+
+Timing timing_of(const std::function<void()>& f) {
+  auto start = Clock::now();
+  double cpu = cpu_seconds();
+  f();
+  return {std::chrono::duration<double>(Clock::now() - start).count(), cpu_seconds() - cpu};
+}
+
+double seconds_of(const std::function<void()>& f) { return timing_of(f).wall; }
 
 template <typename T> T must(util::Result<T> r, const char* what) {
   if (!r) {
@@ -55,12 +74,12 @@ uint64_t tree_bytes(const fs::path& dir) {
 struct SizeFigures {
   size_t runs = 0;
   double write_tree = 0;
-  double import = 0;
-  double open = 0;
-  double export_sqlite = 0;
+  Timing import;
+  Timing open;
+  Timing export_sqlite;
   uint64_t sqlite_bytes = 0;
   uint64_t git_bytes = 0;
-  double commit = 0; // mean seconds per incremental commit
+  Timing commit; // per incremental commit
 };
 
 SizeFigures measure_size(const fs::path& work, size_t runs, size_t commits) {
@@ -69,27 +88,27 @@ SizeFigures measure_size(const fs::path& work, size_t runs, size_t commits) {
   fs::path tree = work / fmt::format("tree-{}", runs);
   fs::path db_path = work / fmt::format("db-{}", runs);
   f.write_tree = seconds_of([&] { lupa_test::write_synthetic_tree(tree, runs, 4); });
-  f.import = seconds_of([&] {
+  f.import = timing_of([&] {
     db::ImportReport r = must(db::import_loupedb(tree, db_path, {}), "import");
     if (r.added.size() != runs) {
       throw std::runtime_error(fmt::format("imported {} runs, expected {}", r.added.size(), runs));
     }
   });
   std::optional<db::Database> database;
-  f.open = seconds_of([&] { database = must(db::Database::open(db_path), "open"); });
+  f.open = timing_of([&] { database = must(db::Database::open(db_path), "open"); });
   fs::path out = work / fmt::format("export-{}.db", runs);
-  f.export_sqlite = seconds_of([&] { must(db::export_sqlite(*database, out), "export"); });
+  f.export_sqlite = timing_of([&] { must(db::export_sqlite(*database, out), "export"); });
   f.sqlite_bytes = fs::file_size(out);
   f.git_bytes = tree_bytes(db_path / ".git");
   db::Store store = must(db::Store::open(db_path, db::CreateMode::must_exist), "store");
-  f.commit = seconds_of([&] {
-               for (size_t i = 0; i < commits; ++i) {
-                 db::NewRun run = lupa_test::synthetic_run(fmt::format("new{:03}", i), "wrk",
-                                                           1'000'000 + i);
-                 must(store.commit_run(run, {}), "commit");
-               }
-             }) /
-             static_cast<double>(commits);
+  f.commit = timing_of([&] {
+    for (size_t i = 0; i < commits; ++i) {
+      db::NewRun run = lupa_test::synthetic_run(fmt::format("new{:03}", i), "wrk", 1'000'000 + i);
+      must(store.commit_run(run, {}), "commit");
+    }
+  });
+  f.commit.wall /= static_cast<double>(commits);
+  f.commit.cpu /= static_cast<double>(commits);
   fs::remove_all(tree);
   fs::remove_all(db_path);
   fs::remove(out);
@@ -151,29 +170,36 @@ int main(int argc, char** argv) {
     for (size_t n : sizes) {
       figures.push_back(measure_size(work.path(), n, commits));
     }
-    fmt::print("\nsynthetic databases (lupa runs, 4 per app; per-run times in ms)\n");
-    fmt::print("{:>7} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11} {:>11}\n", "runs", "write", "import",
+    fmt::print("\nsynthetic databases (lupa runs, 4 per app); per-run ms as wall/cpu\n");
+    fmt::print("{:>7} {:>7} {:>13} {:>13} {:>13} {:>10} {:>8} {:>15}\n", "runs", "write", "import",
                "open", "export", "sqlite KiB", "git MiB", "commit ms");
+    auto per_run = [](const Timing& t, double n) {
+      return fmt::format("{:.3f}/{:.3f}", 1000 * t.wall / n, 1000 * t.cpu / n);
+    };
     for (const SizeFigures& f : figures) {
       double n = static_cast<double>(f.runs);
-      fmt::print("{:>7} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>11.0f} {:>11.1f} {:>11.2f}\n", f.runs,
-                 1000 * f.write_tree / n, 1000 * f.import / n, 1000 * f.open / n,
-                 1000 * f.export_sqlite / n, f.sqlite_bytes / 1024.0, f.git_bytes / 1048576.0,
-                 1000 * f.commit);
+      fmt::print("{:>7} {:>7.3f} {:>13} {:>13} {:>13} {:>10.0f} {:>8.1f} {:>15}\n", f.runs,
+                 1000 * f.write_tree / n, per_run(f.import, n), per_run(f.open, n),
+                 per_run(f.export_sqlite, n), f.sqlite_bytes / 1024.0, f.git_bytes / 1048576.0,
+                 per_run(f.commit, 1));
     }
     if (figures.size() >= 2) {
       const SizeFigures& a = figures.front();
       const SizeFigures& b = figures.back();
       double na = static_cast<double>(a.runs);
       double nb = static_cast<double>(b.runs);
-      auto ratio = [&](double ta, double tb) { return (tb / nb) / (ta / na); };
+      auto ratio = [&](const Timing& ta, const Timing& tb) {
+        return fmt::format("{:.2f} (cpu {:.2f})", (tb.wall / nb) / (ta.wall / na),
+                           (tb.cpu / nb) / (ta.cpu / na));
+      };
       fmt::print("\nper-run cost at {} runs / at {} runs (1.00 = linear growth):\n", b.runs, a.runs);
-      fmt::print("  import {:.2f}   open {:.2f}   export {:.2f}   sqlite bytes {:.2f}\n",
+      fmt::print("  import {}   open {}   export {}   sqlite bytes {:.2f}\n",
                  ratio(a.import, b.import), ratio(a.open, b.open),
                  ratio(a.export_sqlite, b.export_sqlite),
-                 ratio(static_cast<double>(a.sqlite_bytes), static_cast<double>(b.sqlite_bytes)));
-      fmt::print("  one commit into the {}-run database / into the {}-run one: {:.2f}\n", b.runs,
-                 a.runs, b.commit / a.commit);
+                 (static_cast<double>(b.sqlite_bytes) / nb) / (static_cast<double>(a.sqlite_bytes) / na));
+      fmt::print("  one commit into the {}-run database / into the {}-run one: {:.2f} (cpu {:.2f}); "
+                 "it stats every tracked file (the dirty check, like `git status`)\n",
+                 b.runs, a.runs, b.commit.wall / a.commit.wall, b.commit.cpu / a.commit.cpu);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "bench_db: {}\n", e.what());
