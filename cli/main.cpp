@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 int main(int argc, char** argv) {
   CLI::App app{"lupa: which Linux system calls does an application really need, and what does "
@@ -24,6 +25,13 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", LUPA_VERSION);
   for (const auto& [name, setup] : cli::commands()) {
     setup(app);
+  }
+  // Loupe spells the database option `-db` (one dash); CLI11 wants `--db`.
+  static char k_long_db[] = "--db";
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "-db") {
+      argv[i] = k_long_db;
+    }
   }
   try {
     app.parse(argc, argv);

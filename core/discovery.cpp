@@ -13,11 +13,17 @@ void to_json(nlohmann::json& j, const Discovery& d) {
   }
   nlohmann::json features = nlohmann::json::array();
   for (const auto& [key, count] : d.features) {
-    features.push_back({{"nr", key.nr},
+    nlohmann::json f = {{"nr", key.nr},
                         {"arg", key.arg},
                         {"value", key.value},
                         {"mask", key.mask},
-                        {"count", count}});
+                        {"count", count}};
+    if (key.arg2 >= 0) {
+      f["arg2"] = key.arg2;
+      f["value2"] = key.value2;
+      f["mask2"] = key.mask2;
+    }
+    features.push_back(std::move(f));
   }
   nlohmann::json paths = nlohmann::json::array();
   for (const auto& [path, use] : d.paths) {
@@ -42,6 +48,9 @@ void from_json(const nlohmann::json& j, Discovery& d) {
   for (const nlohmann::json& f : j.value("features", nlohmann::json::array())) {
     FeatureKey key{f.at("nr").get<int>(), f.at("arg").get<unsigned>(), f.at("value").get<uint64_t>(),
                    f.value("mask", uint64_t{0})};
+    key.arg2 = f.value("arg2", -1);
+    key.value2 = f.value("value2", uint64_t{0});
+    key.mask2 = f.value("mask2", uint64_t{0});
     d.features[key] = f.value("count", uint64_t{0});
   }
   for (const nlohmann::json& p : j.value("paths", nlohmann::json::array())) {

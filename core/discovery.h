@@ -13,12 +13,17 @@
 
 namespace core {
 
-// A sub-feature key: argument `arg` of syscall `nr` had `value` (after `mask` when non-zero).
+// A sub-feature key: argument `arg` of syscall `nr` had `value` (after `mask` when non-zero),
+// and, for features selected by two arguments together (setsockopt level + name), argument
+// `arg2` had `value2` (after `mask2`). core/subfeatures.h says which keys a call gives.
 struct FeatureKey {
   int nr = -1;
   unsigned arg = 0;
   uint64_t value = 0;
   uint64_t mask = 0;
+  int arg2 = -1; // -1: a single-argument feature
+  uint64_t value2 = 0;
+  uint64_t mask2 = 0;
 
   auto operator<=>(const FeatureKey&) const = default;
 };
