@@ -143,7 +143,7 @@ bool older_than(const RunInfo& a, const RunInfo& b) {
   if (a_hashed != b_hashed) {
     return !a_hashed;
   }
-  return a.ref.run_id < b.ref.run_id;
+  return a.ref.run_id > b.ref.run_id; // the smaller id wins (as analysis::select_run chose)
 }
 
 util::Result<Database> Database::open(const fs::path& path, std::string_view revision) {

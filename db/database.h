@@ -14,7 +14,8 @@
 //        provenance date;
 //     2. a run with a hashed id over one named "imported" (Loupe's runs imported from
 //        elsewhere);
-//     3. the greater run id (byte order).
+//     3. the smaller run id (byte order; an arbitrary but fixed choice, the one analysis made
+//        before this rule existed, so loupedb-2023 reads the same either way).
 // Loupe used file ctimes instead, which are arbitrary after a clone.
 
 #include "db/layout.h"

@@ -145,16 +145,22 @@ TEST(Store, NewestRunIsDecidedByHistoryNotName) {
   util::TempDir tmp("lupa-test-store");
   fs::path path = tmp.path() / "db";
   db::Store store = open_store(path);
-  // Find two seeds whose ids sort opposite to commit order.
+  // Two runs of one app and workload; commit first the one the no-history rule prefers.
   db::NewRun a = lupa_test::synthetic_run("nginx", "wrk", 10);
   db::NewRun b = lupa_test::synthetic_run("nginx", "wrk", 11);
-  std::string id_a = db::render_run(a)->run_id;
-  std::string id_b = db::render_run(b)->run_id;
-  if (id_a < id_b) {
+  auto info = [](const db::NewRun& run) {
+    db::RunInfo r;
+    r.ref = db::RunRef{run.app, run.workload, db::render_run(run)->run_id, {}};
+    r.has_provenance = true;
+    r.date = run.provenance.date;
+    return r;
+  };
+  if (db::older_than(info(a), info(b))) {
     std::swap(a, b);
-    std::swap(id_a, id_b);
   }
-  // id_a > id_b: by name a would win; commit a first, then b.
+  ASSERT_FALSE(db::older_than(info(a), info(b))); // without history, a would be the newest
+  std::string id_a = info(a).ref.run_id;
+  std::string id_b = info(b).ref.run_id;
   commit(store, a);
   commit(store, b);
   auto database = db::Database::open(path);
