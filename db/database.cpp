@@ -77,25 +77,19 @@ util::Result<std::vector<std::string>> changed_runs(git_repository* repo, const 
   return out;
 }
 
-// Dates every run of `keys` by the newest commit reachable from `start` that changed it.
-util::Result<std::unordered_map<std::string, HistoryMark>>
-date_runs(git_repository* repo, const std::string& start, const std::vector<std::string>& keys) {
-  std::unordered_map<std::string, HistoryMark> marks;
-  std::unordered_set<std::string> remaining(keys.begin(), keys.end());
-  if (remaining.empty()) {
-    return marks;
-  }
+// Walks the commits reachable from `start`, newest first (topological order, then commit time),
+// calling `visit(commit, tree, first-parent tree or null)` until it returns false.
+template <typename F>
+util::Result<void> walk_history(git_repository* repo, const git_oid& start, F&& visit) {
   git_revwalk* raw = nullptr;
   TRY(git::check(git_revwalk_new(&raw, repo), "cannot walk history"));
   git::RevwalkPtr walk(raw);
   TRY(git::check(git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME),
                  "cannot walk history"));
-  TRY_ASSIGN(git_oid start_id, git::from_hex(start));
-  TRY(git::check(git_revwalk_push(walk.get(), &start_id), "cannot walk history"));
+  TRY(git::check(git_revwalk_push(walk.get(), &start), "cannot walk history"));
   git_oid id;
-  size_t rank = 0;
   int rc = 0;
-  while (!remaining.empty() && (rc = git_revwalk_next(&id, walk.get())) == 0) {
+  while ((rc = git_revwalk_next(&id, walk.get())) == 0) {
     git_commit* c = nullptr;
     TRY(git::check(git_commit_lookup(&c, repo, &id),
                    fmt::format("history: cannot read commit {}", git::to_hex(id))));
@@ -109,17 +103,38 @@ date_runs(git_repository* repo, const std::string& start, const std::vector<std:
       git::CommitPtr parent(p);
       TRY_ASSIGN(parent_tree, git::commit_tree(parent.get()));
     }
-    TRY_ASSIGN(std::vector<std::string> changed, changed_runs(repo, tree.get(), parent_tree.get()));
-    for (const std::string& key : changed) {
-      if (remaining.erase(key) > 0) {
-        marks[key] = HistoryMark{git::to_hex(id), git_commit_time(commit.get()), rank};
-      }
+    TRY_ASSIGN(bool more, visit(commit.get(), tree.get(), parent_tree.get()));
+    if (!more) {
+      return {};
     }
-    ++rank;
   }
   if (rc < 0 && rc != GIT_ITEROVER) {
     return util::error(git::error_text("cannot walk history", rc));
   }
+  return {};
+}
+
+// Dates every run of `keys` by the newest commit reachable from `start` that changed it.
+util::Result<std::unordered_map<std::string, HistoryMark>>
+date_runs(git_repository* repo, const std::string& start, const std::vector<std::string>& keys) {
+  std::unordered_map<std::string, HistoryMark> marks;
+  std::unordered_set<std::string> remaining(keys.begin(), keys.end());
+  if (remaining.empty()) {
+    return marks;
+  }
+  TRY_ASSIGN(git_oid start_id, git::from_hex(start));
+  size_t rank = 0;
+  TRY(walk_history(repo, start_id, [&](const git_commit* commit, const git_tree* tree,
+                                       const git_tree* parent) -> util::Result<bool> {
+    TRY_ASSIGN(std::vector<std::string> changed, changed_runs(repo, tree, parent));
+    for (const std::string& key : changed) {
+      if (remaining.erase(key) > 0) {
+        marks[key] = HistoryMark{git::to_hex(*git_commit_id(commit)), git_commit_time(commit), rank};
+      }
+    }
+    ++rank;
+    return !remaining.empty();
+  }));
   return marks;
 }
 
@@ -302,46 +317,28 @@ util::Result<std::vector<HistoryEntry>> run_history(const fs::path& db, std::str
   if (git_repository_head_unborn(repo.get()) == 1) {
     return out;
   }
-  git_revwalk* raw = nullptr;
-  TRY(git::check(git_revwalk_new(&raw, repo.get()), "cannot walk history"));
-  git::RevwalkPtr walk(raw);
-  TRY(git::check(git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME),
-                 "cannot walk history"));
-  TRY(git::check(git_revwalk_push_head(walk.get()), "cannot walk history"));
-  git_oid id;
-  while (git_revwalk_next(&id, walk.get()) == 0 && (limit == 0 || out.size() < limit)) {
-    git_commit* c = nullptr;
-    TRY(git::check(git_commit_lookup(&c, repo.get(), &id),
-                   fmt::format("history: cannot read commit {}", git::to_hex(id))));
-    git::CommitPtr commit(c);
-    TRY_ASSIGN(git::TreePtr tree, git::commit_tree(commit.get()));
-    git::TreePtr parent_tree;
-    if (git_commit_parentcount(commit.get()) > 0) {
-      git_commit* p = nullptr;
-      TRY(git::check(git_commit_parent(&p, commit.get(), 0),
-                     fmt::format("history: cannot read the parent of {}", git::to_hex(id))));
-      git::CommitPtr parent(p);
-      TRY_ASSIGN(parent_tree, git::commit_tree(parent.get()));
-    }
+  git_oid head;
+  TRY(git::check(git_reference_name_to_id(&head, repo.get(), "HEAD"), "cannot read HEAD"));
+  TRY(walk_history(repo.get(), head, [&](const git_commit* commit, const git_tree* tree,
+                                         const git_tree* parent) -> util::Result<bool> {
     // Changes in both directions: added or changed now, or removed since the parent.
-    TRY_ASSIGN(std::vector<std::string> changed, changed_runs(repo.get(), tree.get(), parent_tree.get()));
-    if (parent_tree) {
-      TRY_ASSIGN(std::vector<std::string> removed,
-                 changed_runs(repo.get(), parent_tree.get(), tree.get()));
+    TRY_ASSIGN(std::vector<std::string> changed, changed_runs(repo.get(), tree, parent));
+    if (parent) {
+      TRY_ASSIGN(std::vector<std::string> removed, changed_runs(repo.get(), parent, tree));
       for (std::string& r : removed) {
         if (std::find(changed.begin(), changed.end(), r) == changed.end()) {
           changed.push_back(std::move(r));
         }
       }
     }
-    if (changed.empty() || (!key.empty() && std::find(changed.begin(), changed.end(), key) == changed.end())) {
-      continue;
+    if (!changed.empty() && (key.empty() || std::find(changed.begin(), changed.end(), key) != changed.end())) {
+      std::sort(changed.begin(), changed.end());
+      const char* summary = git_commit_summary(const_cast<git_commit*>(commit));
+      out.push_back({git::to_hex(*git_commit_id(commit)), git_commit_time(commit),
+                     summary ? summary : "", std::move(changed)});
     }
-    std::sort(changed.begin(), changed.end());
-    const char* summary = git_commit_summary(commit.get());
-    out.push_back({git::to_hex(id), git_commit_time(commit.get()), summary ? summary : "",
-                   std::move(changed)});
-  }
+    return limit == 0 || out.size() < limit;
+  }));
   return out;
 }
 

@@ -42,7 +42,7 @@ void expect_one_error_line(const std::string& command, const std::string& needle
   EXPECT_NE(got[0].find(needle), std::string::npos) << got[0];
 }
 
-class Cli : public ::testing::Test {
+class DbCli : public ::testing::Test {
 protected:
   void SetUp() override {
     if (!fs::exists(lupa())) {
@@ -65,7 +65,7 @@ protected:
 
 } // namespace
 
-TEST_F(Cli, KilledBeforeTheRefMovesLeavesNoTrace) {
+TEST_F(DbCli, KilledBeforeTheRefMovesLeavesNoTrace) {
   ASSERT_EQ(sh(lupa() + " import run " + run_dir("nginx", 1).string() + " --db " + m_db.string()).status, 0);
   std::string before = count();
   std::string status_before = git(m_db, "status --porcelain").text;
@@ -89,7 +89,7 @@ TEST_F(Cli, KilledBeforeTheRefMovesLeavesNoTrace) {
   EXPECT_EQ(git(m_db, "status --porcelain").text, "");
 }
 
-TEST_F(Cli, KilledAfterTheRefMovesIsCompletedByTheNextWriter) {
+TEST_F(DbCli, KilledAfterTheRefMovesIsCompletedByTheNextWriter) {
   ASSERT_EQ(sh(lupa() + " import run " + run_dir("nginx", 1).string() + " --db " + m_db.string()).status, 0);
   fs::path sync = m_tmp.path() / "sync";
   fs::create_directories(sync);
@@ -117,7 +117,7 @@ TEST_F(Cli, KilledAfterTheRefMovesIsCompletedByTheNextWriter) {
   EXPECT_TRUE(fs::exists(m_db / redis_key / "results.json"));
 }
 
-TEST_F(Cli, TwoConcurrentWritersBothLand) {
+TEST_F(DbCli, TwoConcurrentWritersBothLand) {
   ASSERT_EQ(sh(lupa() + " import run " + run_dir("base", 0).string() + " --db " + m_db.string()).status, 0);
   std::vector<std::string> first = {lupa(), "import", "run"};
   std::vector<std::string> second = {lupa(), "import", "run"};
@@ -142,7 +142,7 @@ TEST_F(Cli, TwoConcurrentWritersBothLand) {
   EXPECT_EQ(lines(git(m_db, "log --format=%s").text).size(), 13u);
 }
 
-TEST_F(Cli, BadInputGivesOneErrorLineAndNonZeroExit) {
+TEST_F(DbCli, BadInputGivesOneErrorLineAndNonZeroExit) {
   ASSERT_EQ(sh(lupa() + " import run " + run_dir("nginx", 1).string() + " --db " + m_db.string()).status, 0);
   std::string db = " --db " + m_db.string();
 
@@ -173,7 +173,7 @@ TEST_F(Cli, BadInputGivesOneErrorLineAndNonZeroExit) {
                         "no such results database");
 }
 
-TEST_F(Cli, VerifyRejectsAHostileBranchWithOneLinePerProblem) {
+TEST_F(DbCli, VerifyRejectsAHostileBranchWithOneLinePerProblem) {
   ASSERT_EQ(sh(lupa() + " import run " + run_dir("nginx", 1).string() + " --db " + m_db.string()).status, 0);
   // A contributor edits a verdict by hand and adds a symlink, with the real git.
   ASSERT_EQ(git(m_db, "checkout -q -b hostile").status, 0);
@@ -197,7 +197,7 @@ TEST_F(Cli, VerifyRejectsAHostileBranchWithOneLinePerProblem) {
   EXPECT_EQ(ok.status, 0) << ok.text;
 }
 
-TEST_F(Cli, ReproduceExitCodeSaysWhetherResultsDiffer) {
+TEST_F(DbCli, ReproduceExitCodeSaysWhetherResultsDiffer) {
   db::NewRun run = lupa_test::synthetic_run("nginx", "wrk", 1);
   fs::path dir = lupa_test::write_run_dir(m_runs, run);
   ASSERT_EQ(sh(lupa() + " import run " + dir.string() + " --db " + m_db.string()).status, 0);
