@@ -1,4 +1,5 @@
 #include "analysis/subprocess.h"
+#include "db/provenance.h"
 #include "report/report.h"
 #include "util/strings.h"
 
@@ -89,7 +90,15 @@ protected:
         std::vector<int>{read, write, sync, mkdir}};
     lupa_run.results_json = true;
     lupa_run.unstable = {sync};
-    lupa_run.provenance = nlohmann::json{{"engine", "docker 20.10.24"}, {"kernel", "6.18"}};
+    // A provenance as the runner writes it (db parses it when it loads the run).
+    db::Provenance provenance;
+    provenance.app = "lupa-app";
+    provenance.workload = "benchmark-wrk";
+    provenance.engine = "docker";
+    provenance.engine_version = "20.10.24";
+    provenance.kernel_release = "6.18";
+    provenance.dockerfile = {"Dockerfile", std::string(40, '0')};
+    lupa_run.provenance = nlohmann::json(provenance);
     lupa_test::write_run(m_db.path(), lupa_run);
     lupa_test::write_run(m_db.path(), {"old-app",
                                        "suite",
@@ -133,7 +142,8 @@ TEST_F(ReportSynthetic, WritesIndexAppPagesAndPlots) {
 TEST_F(ReportSynthetic, ShowsProvenanceUnstableVerdictsAndCoverage) {
   std::string lupa = page("lupa-app");
   EXPECT_NE(lupa.find("provenance.json: engine"), std::string::npos);
-  EXPECT_NE(lupa.find("docker 20.10.24"), std::string::npos);
+  EXPECT_NE(lupa.find("provenance.json: engine.version"), std::string::npos);
+  EXPECT_NE(lupa.find("20.10.24"), std::string::npos);
   EXPECT_NE(lupa.find("results.json: lupa version"), std::string::npos);
   EXPECT_NE(lupa.find("Unstable verdicts (replicas disagreed; counted as required): sync"),
             std::string::npos)
