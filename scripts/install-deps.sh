@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config git ca-certificates
+  build-essential cmake pkg-config git ca-certificates ccache curl
   libseccomp-dev libbpf-dev bpftool clang llvm libelf-dev libdw-dev zlib1g-dev
   libgit2-dev libsqlitecpp-dev libsqlite3-dev sqlite3
   libboost-dev libboost-filesystem-dev libtomlplusplus-dev libcli11-dev libfmt-dev
