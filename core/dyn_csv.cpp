@@ -14,6 +14,25 @@ namespace {
 
 const char* yn(bool value) { return value ? "Y" : "N"; }
 
+std::string hex(uint64_t value) {
+  return fmt::format("{:#x}", value);
+}
+
+// `text` as one RFC 4180 field.
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    return std::string(text);
+  }
+  std::string out = "\"";
+  for (char c : text) {
+    out += c;
+    if (c == '"') {
+      out += '"';
+    }
+  }
+  return out + "\"";
+}
+
 util::Result<bool> parse_yn(std::string_view field, std::string_view file, size_t line,
                             const char* column) {
   std::string_view f = util::trim(field);
@@ -158,6 +177,29 @@ util::Result<std::vector<int>> parse_static_csv(std::string_view text, std::stri
     return util::error(fmt::format("{}: no rows", file));
   }
   return used;
+}
+
+std::string write_features_csv(const std::vector<FeatureResult>& features) {
+  std::string out =
+      "# syscall, name, arg, value, mask, symbol, count, stub, fake, arg2, value2, mask2\n";
+  for (const FeatureResult& f : features) {
+    std::string second =
+        f.arg2 < 0 ? ",," : fmt::format("{},{},{}", f.arg2, hex(f.value2), hex(f.mask2));
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", f.nr, csv_field(f.syscall), f.arg,
+                       hex(f.value), hex(f.mask), csv_field(f.symbol), f.count,
+                       to_string(f.stub.merged()), to_string(f.fake.merged()), second);
+  }
+  return out;
+}
+
+std::string write_pseudo_files_csv(const std::vector<PathResult>& paths) {
+  std::string out = "# path, count, syscalls, enoent, empty\n";
+  for (const PathResult& p : paths) {
+    out += fmt::format("{},{},{},{},{}\n", csv_field(p.path), p.count,
+                       csv_field(util::join(p.syscalls, ";")), to_string(p.enoent.merged()),
+                       to_string(p.empty.merged()));
+  }
+  return out;
 }
 
 } // namespace core

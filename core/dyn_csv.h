@@ -6,6 +6,17 @@
 //                    written (faked-only, stubbed-only, both).
 // static_binary.csv: `# syscall, used`.
 //
+// lupa's own files beside them, one row per explored item, verdicts as merged words (works,
+// fails, unstable, untested), text fields quoted as in RFC 4180:
+// features.csv:      `# syscall, name, arg, value, mask, symbol, count, stub, fake, arg2, value2,
+//                    mask2`: syscall number and name, the 0-based argument, value and mask in
+//                    hex (mask 0x0: compared whole), the symbolic name or empty, calls seen; the
+//                    last three are empty unless a second argument selects the feature too
+//                    (setsockopt: level in arg/value, option name in arg2/value2).
+// pseudo_files.csv:  `# path, count, syscalls, enoent, empty`: the path (pid components as
+//                    [pid]/[tid]), calls seen, the calls naming it separated by ';', and whether
+//                    the app works with the path missing (ENOENT) and with it an empty file.
+//
 // The reader accepts the drift found in the published database (../shared/loupedb-2023/
 // SOURCE.md): a missing header, a missing final newline, 336 rows, non-exclusive flags, and
 // used=N rows with flags set. It reads can_fake = col2 || col4, can_stub = col3 || col4.
@@ -51,5 +62,11 @@ std::string write_static_csv(const std::vector<int>& used);
 
 // The syscall numbers marked used in static_binary.csv `text`; `file` names it in errors.
 util::Result<std::vector<int>> parse_static_csv(std::string_view text, std::string_view file);
+
+// features.csv text for `features` (see above).
+std::string write_features_csv(const std::vector<FeatureResult>& features);
+
+// pseudo_files.csv text for `paths` (see above).
+std::string write_pseudo_files_csv(const std::vector<PathResult>& paths);
 
 } // namespace core

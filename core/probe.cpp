@@ -39,12 +39,23 @@ Injection injection_from(const std::string& s) {
 
 } // namespace
 
+bool ArgRule::matches(int call_nr, const std::array<uint64_t, 6>& args) const {
+  auto holds = [&](unsigned index, uint64_t want, uint64_t bits) {
+    return index < 6 && (bits == 0 ? args[index] == want : (args[index] & bits) == want);
+  };
+  return call_nr == nr && holds(arg, value, mask) &&
+         (arg2 < 0 || holds(static_cast<unsigned>(arg2), value2, mask2));
+}
+
 std::string Probe::describe() const {
   std::string out = fmt::format("stub{{{}}} fake{{{}}}", names(stub), names(fake));
   for (const ArgRule& a : args) {
-    out += fmt::format(" {}({}:arg{}={:#x}{})", to_string(a.injection),
+    out += fmt::format(" {}({}:arg{}={:#x}{}{})", to_string(a.injection),
                        SyscallTable::get().name(a.nr), a.arg, a.value,
-                       a.mask ? fmt::format("&{:#x}", a.mask) : "");
+                       a.mask ? fmt::format("&{:#x}", a.mask) : "",
+                       a.arg2 < 0 ? ""
+                                  : fmt::format(",arg{}={:#x}{}", a.arg2, a.value2,
+                                                a.mask2 ? fmt::format("&{:#x}", a.mask2) : ""));
   }
   for (const PathRule& p : paths) {
     out += fmt::format(" {}({})", to_string(p.action), p.path);
@@ -84,6 +95,11 @@ void to_json(nlohmann::json& j, const ArgRule& r) {
        {"value", r.value},
        {"mask", r.mask},
        {"injection", to_string(r.injection)}};
+  if (r.arg2 >= 0) {
+    j["arg2"] = r.arg2;
+    j["value2"] = r.value2;
+    j["mask2"] = r.mask2;
+  }
 }
 
 void from_json(const nlohmann::json& j, ArgRule& r) {
@@ -92,6 +108,15 @@ void from_json(const nlohmann::json& j, ArgRule& r) {
   r.value = j.at("value").get<uint64_t>();
   r.mask = j.value("mask", uint64_t{0});
   r.injection = injection_from(j.at("injection").get<std::string>());
+  r.arg2 = j.value("arg2", -1);
+  r.value2 = j.value("value2", uint64_t{0});
+  r.mask2 = j.value("mask2", uint64_t{0});
+  if (r.nr < 0 || r.nr > k_max_syscall_nr) {
+    throw nlohmann::json::other_error::create(501, "syscall number out of range", nullptr);
+  }
+  if (r.arg > 5 || r.arg2 > 5 || r.arg2 < -1) {
+    throw nlohmann::json::other_error::create(501, "argument index out of range (0-5)", nullptr);
+  }
 }
 
 void to_json(nlohmann::json& j, const PathRule& r) {
@@ -100,6 +125,9 @@ void to_json(nlohmann::json& j, const PathRule& r) {
 
 void from_json(const nlohmann::json& j, PathRule& r) {
   r.path = j.at("path").get<std::string>();
+  if (!r.path.starts_with('/')) {
+    throw nlohmann::json::other_error::create(501, "a path rule needs an absolute path", nullptr);
+  }
   std::string action = j.at("action").get<std::string>();
   if (action != "enoent" && action != "empty") {
     throw nlohmann::json::other_error::create(501, "unknown path action '" + action + "'", nullptr);
@@ -163,6 +191,12 @@ void to_json(nlohmann::json& j, const ProbeOutcome& o) {
     }
     j["hits"] = std::move(hits);
   }
+  if (!o.arg_hits.empty()) {
+    j["arg_hits"] = o.arg_hits;
+  }
+  if (!o.path_hits.empty()) {
+    j["path_hits"] = o.path_hits;
+  }
   if (!o.listening.empty()) {
     j["listening"] = o.listening;
   }
@@ -202,6 +236,8 @@ void from_json(const nlohmann::json& j, ProbeOutcome& o) {
       o.hits[nr] = count.get<uint64_t>();
     }
   }
+  o.arg_hits = j.value("arg_hits", std::vector<uint64_t>{});
+  o.path_hits = j.value("path_hits", std::vector<uint64_t>{});
   o.listening = j.value("listening", std::vector<int>{});
   o.processes = j.value("processes", 0);
   o.ready_seconds = j.value("ready_seconds", 0.0);

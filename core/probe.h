@@ -11,12 +11,15 @@
 // A worker prints {"ready": true} once it accepts requests and exits at end of input.
 // Optional probe fields (absent = false/empty): "without_app", "until_ready", "count_hits",
 // "expect_ports", "expect_processes", "ready_timeout_ms"; optional outcome fields: "hits",
-// "listening", "processes", "ready_seconds", "app_exit".
+// "arg_hits", "path_hits", "listening", "processes", "ready_seconds", "app_exit". An argument
+// rule is {"nr", "arg", "value", "mask", "injection"} plus "arg2", "value2", "mask2" when it
+// compares two arguments; a path rule is {"path", "action": "enoent"|"empty"}.
 
 #include "core/result.h"
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -25,18 +28,28 @@
 namespace core {
 
 // Inject `injection` into syscall `nr` only when argument `arg` matches `value`
-// (equality when `mask` is 0, else (arg & mask) == value).
+// (equality when `mask` is 0, else (arg & mask) == value), and, when `arg2` is not -1, argument
+// `arg2` matches `value2` the same way (setsockopt's level + name). Enforced in the kernel by a
+// seccomp argument filter (SCMP_CMP_EQ / SCMP_CMP_MASKED_EQ).
 struct ArgRule {
   int nr = -1;
   unsigned arg = 0;
   uint64_t value = 0;
   uint64_t mask = 0;
   Injection injection = Injection::stub;
+  int arg2 = -1;
+  uint64_t value2 = 0;
+  uint64_t mask2 = 0;
 
+  // True if a call of `call_nr` with arguments `args` is one this rule injects into.
+  bool matches(int call_nr, const std::array<uint64_t, 6>& args) const;
   bool operator==(const ArgRule&) const = default;
 };
 
-// Make the opens of `path` do `action`.
+// Make the calls that name `path` (a pattern of core::pseudo_file_pattern) do `action`:
+// ENOENT, or behave as if it were an empty regular file (opens get an empty file, the stat
+// family describes one, access succeeds, readlink says EINVAL). Enforced by seccomp user
+// notification: the supervisor reads each path from the caller's memory.
 struct PathRule {
   std::string path;
   PathAction action = PathAction::enoent;
@@ -95,6 +108,8 @@ struct ProbeOutcome {
   unsigned retries = 0; // infrastructure retries used
   std::string note;
   std::map<int, uint64_t> hits; // injected calls made, per syscall (only with count_hits)
+  std::vector<uint64_t> arg_hits;  // ... per argument rule, in the probe's order
+  std::vector<uint64_t> path_hits; // ... per path rule (counted whenever path rules are given)
   std::vector<int> listening;   // TCP/UDP ports the app's tree listened on when judged
   int processes = 0;            // processes in the app's tree when judged ready
   double ready_seconds = 0;     // benchmark mode: from the launch to readiness

@@ -60,7 +60,70 @@ std::vector<int> ExploreResult::unstable() const {
   return out;
 }
 
+size_t InjectionSet::size() const {
+  return stubbed.size() + faked.size() + stubbed_features.size() + faked_features.size() +
+         enoent_paths.size() + empty_paths.size();
+}
+
 namespace {
+
+nlohmann::json key_json(const FeatureKey& k) {
+  nlohmann::json j = {{"nr", k.nr}, {"arg", k.arg}, {"value", k.value}, {"mask", k.mask}};
+  if (k.arg2 >= 0) {
+    j["arg2"] = k.arg2;
+    j["value2"] = k.value2;
+    j["mask2"] = k.mask2;
+  }
+  return j;
+}
+
+FeatureKey key_from(const nlohmann::json& j) {
+  FeatureKey k;
+  k.nr = j.at("nr").get<int>();
+  k.arg = j.value("arg", 0u);
+  k.value = j.at("value").get<uint64_t>();
+  k.mask = j.value("mask", uint64_t{0});
+  k.arg2 = j.value("arg2", -1);
+  k.value2 = j.value("value2", uint64_t{0});
+  k.mask2 = j.value("mask2", uint64_t{0});
+  return k;
+}
+
+nlohmann::json keys_json(const std::vector<FeatureKey>& keys) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const FeatureKey& k : keys) {
+    out.push_back(key_json(k));
+  }
+  return out;
+}
+
+std::vector<FeatureKey> keys_from(const nlohmann::json& j, const char* field) {
+  std::vector<FeatureKey> out;
+  for (const nlohmann::json& k : j.value(field, nlohmann::json::array())) {
+    out.push_back(key_from(k));
+  }
+  return out;
+}
+
+nlohmann::json set_json(const InjectionSet& s) {
+  return {{"stubbed", s.stubbed},
+          {"faked", s.faked},
+          {"stubbed_features", keys_json(s.stubbed_features)},
+          {"faked_features", keys_json(s.faked_features)},
+          {"enoent_paths", s.enoent_paths},
+          {"empty_paths", s.empty_paths}};
+}
+
+InjectionSet set_from(const nlohmann::json& j) {
+  InjectionSet s;
+  s.stubbed = j.value("stubbed", std::vector<int>{});
+  s.faked = j.value("faked", std::vector<int>{});
+  s.stubbed_features = keys_from(j, "stubbed_features");
+  s.faked_features = keys_from(j, "faked_features");
+  s.enoent_paths = j.value("enoent_paths", std::vector<std::string>{});
+  s.empty_paths = j.value("empty_paths", std::vector<std::string>{});
+  return s;
+}
 
 nlohmann::json replicas_json(const Replicas& r) {
   return {{"verdict", to_string(r.merged())}, {"runs", r.runs}};
@@ -111,15 +174,21 @@ void to_json(nlohmann::json& j, const ExploreResult& r) {
 
   nlohmann::json features = nlohmann::json::array();
   for (const FeatureResult& f : r.features) {
-    features.push_back({{"nr", f.nr},
-                        {"syscall", f.syscall},
-                        {"arg", f.arg},
-                        {"value", f.value},
-                        {"mask", f.mask},
-                        {"symbol", f.symbol},
-                        {"count", f.count},
-                        {"stub", replicas_json(f.stub)},
-                        {"fake", replicas_json(f.fake)}});
+    nlohmann::json entry = {{"nr", f.nr},
+                            {"syscall", f.syscall},
+                            {"arg", f.arg},
+                            {"value", f.value},
+                            {"mask", f.mask},
+                            {"symbol", f.symbol},
+                            {"count", f.count},
+                            {"stub", replicas_json(f.stub)},
+                            {"fake", replicas_json(f.fake)}};
+    if (f.arg2 >= 0) {
+      entry["arg2"] = f.arg2;
+      entry["value2"] = f.value2;
+      entry["mask2"] = f.mask2;
+    }
+    features.push_back(std::move(entry));
   }
   j["features"] = std::move(features);
 
@@ -136,13 +205,16 @@ void to_json(nlohmann::json& j, const ExploreResult& r) {
 
   nlohmann::json conflicts = nlohmann::json::array();
   for (const CollectiveCheck::Conflict& c : r.collective.conflicts) {
-    conflicts.push_back({{"stubbed", c.stubbed}, {"faked", c.faked}});
+    conflicts.push_back(set_json(c));
   }
   j["collective"] = {{"ran", r.collective.ran},
                      {"all_stubs_work", optional_json(r.collective.all_stubs_work)},
                      {"all_fakes_work", optional_json(r.collective.all_fakes_work)},
                      {"stubs_and_fakes_work", optional_json(r.collective.stubs_and_fakes_work)},
-                     {"conflicts", std::move(conflicts)}};
+                     {"conflicts", std::move(conflicts)},
+                     {"left_out", set_json(r.collective.left_out)},
+                     {"final_works", optional_json(r.collective.final_works)},
+                     {"runs", r.collective.runs}};
 
   std::vector<std::string> unstable_names;
   for (int nr : r.unstable()) {
@@ -188,6 +260,9 @@ void from_json(const nlohmann::json& j, ExploreResult& r) {
     out.count = f.value("count", uint64_t{0});
     out.stub = replicas_from(f, "stub");
     out.fake = replicas_from(f, "fake");
+    out.arg2 = f.value("arg2", -1);
+    out.value2 = f.value("value2", uint64_t{0});
+    out.mask2 = f.value("mask2", uint64_t{0});
     r.features.push_back(std::move(out));
   }
   for (const nlohmann::json& p : j.value("paths", nlohmann::json::array())) {
@@ -207,9 +282,11 @@ void from_json(const nlohmann::json& j, ExploreResult& r) {
     r.collective.all_fakes_work = optional_field<bool>(c, "all_fakes_work");
     r.collective.stubs_and_fakes_work = optional_field<bool>(c, "stubs_and_fakes_work");
     for (const nlohmann::json& conflict : c.value("conflicts", nlohmann::json::array())) {
-      r.collective.conflicts.push_back({conflict.value("stubbed", std::vector<int>{}),
-                                        conflict.value("faked", std::vector<int>{})});
+      r.collective.conflicts.push_back(set_from(conflict));
     }
+    r.collective.left_out = set_from(c.value("left_out", nlohmann::json::object()));
+    r.collective.final_works = optional_field<bool>(c, "final_works");
+    r.collective.runs = c.value("runs", uint64_t{0});
   }
   if (j.contains("stats")) {
     const nlohmann::json& s = j.at("stats");

@@ -3,6 +3,8 @@
 // live without. Written by the explorer (results.json), merged by the runner, stored by db,
 // read by analysis/plots/report. Defined once, here.
 
+#include "core/discovery.h"
+
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -69,6 +71,14 @@ struct FeatureResult {
   uint64_t count = 0;
   Replicas stub;
   Replicas fake;
+  // Features selected by two arguments together (setsockopt's level + name): argument `arg2`
+  // (-1: none) had `value2` (after `mask2`).
+  int arg2 = -1;
+  uint64_t value2 = 0;
+  uint64_t mask2 = 0;
+
+  // The discovery key this entry stands for.
+  FeatureKey key() const { return {nr, arg, value, mask, arg2, value2, mask2}; }
 };
 
 // One path under /proc, /sys or /dev that the app opened or inspected.
@@ -80,18 +90,38 @@ struct PathResult {
   Replicas empty;
 };
 
-// Outcome of applying the whole stub set, the whole fake set, and both together.
+// Verdicts applied together: whole syscalls stubbed and faked, sub-features stubbed and faked,
+// pseudo-files missing (ENOENT) and empty.
+struct InjectionSet {
+  std::vector<int> stubbed;
+  std::vector<int> faked;
+  std::vector<FeatureKey> stubbed_features;
+  std::vector<FeatureKey> faked_features;
+  std::vector<std::string> enoent_paths;
+  std::vector<std::string> empty_paths;
+
+  // Number of injections in the set.
+  size_t size() const;
+  bool operator==(const InjectionSet&) const = default;
+};
+
+// Outcome of applying every working verdict at once: the whole stub set (stubbed syscalls and
+// sub-features, missing pseudo-files), the whole fake set (faked ones, empty pseudo-files), and
+// both together (a verdict that works both ways counted as a stub).
 struct CollectiveCheck {
   bool ran = false;
   std::optional<bool> all_stubs_work;
   std::optional<bool> all_fakes_work;
   std::optional<bool> stubs_and_fakes_work;
-  // Smallest conflicting subsets found by bisection, as syscall numbers per injection.
-  struct Conflict {
-    std::vector<int> stubbed;
-    std::vector<int> faked;
-  };
+  // Smallest conflicting subsets found by bisection: each fails together although each of its
+  // members works alone (a single member: a verdict that did not hold again).
+  using Conflict = InjectionSet;
   std::vector<Conflict> conflicts;
+  // What was taken out of the working sets (one member per conflict) so that the rest works
+  // together; `final_works` is the check of what remains, both sets at once.
+  InjectionSet left_out;
+  std::optional<bool> final_works;
+  uint64_t runs = 0; // probe runs of the check
 };
 
 // Figures of one exploration.

@@ -156,6 +156,84 @@ std::vector<int> path_syscalls() {
   return out;
 }
 
+bool exclusive(const FeatureKey& a, const FeatureKey& b) {
+  if (a.nr != b.nr) {
+    return true;
+  }
+  // The same bits of one argument compared with different values: at most one can hold.
+  auto differs = [](unsigned arg_a, uint64_t mask_a, uint64_t value_a, unsigned arg_b,
+                    uint64_t mask_b, uint64_t value_b) {
+    return arg_a == arg_b && mask_a == mask_b && value_a != value_b;
+  };
+  if (differs(a.arg, a.mask, a.value, b.arg, b.mask, b.value)) {
+    return true;
+  }
+  return a.arg2 >= 0 && b.arg2 >= 0 &&
+         differs(static_cast<unsigned>(a.arg2), a.mask2, a.value2, static_cast<unsigned>(b.arg2),
+                 b.mask2, b.value2);
+}
+
+FeatureResult feature_result(const FeatureKey& key, uint64_t count) {
+  FeatureResult f;
+  f.nr = key.nr;
+  f.syscall = SyscallTable::get().name(key.nr);
+  f.arg = key.arg;
+  f.value = key.value;
+  f.mask = key.mask;
+  f.arg2 = key.arg2;
+  f.value2 = key.value2;
+  f.mask2 = key.mask2;
+  f.symbol = feature_symbol(key);
+  f.count = count;
+  return f;
+}
+
+ArgRule arg_rule(const FeatureKey& key, Injection injection) {
+  ArgRule rule;
+  rule.nr = key.nr;
+  rule.arg = key.arg;
+  rule.value = key.value;
+  rule.mask = key.mask;
+  rule.injection = injection;
+  rule.arg2 = key.arg2;
+  rule.value2 = key.value2;
+  rule.mask2 = key.mask2;
+  return rule;
+}
+
+std::string pseudo_file_pattern(std::string_view path) {
+  auto all_digits = [](std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  // Components after "/proc/": [0] is the pid, [1] == "task" makes [2] a tid.
+  constexpr std::string_view k_proc = "/proc/";
+  if (!path.starts_with(k_proc)) {
+    return std::string(path);
+  }
+  std::string out(k_proc);
+  std::string_view rest = path.substr(k_proc.size());
+  bool pid = false;
+  for (size_t index = 0; !rest.empty() || index == 0; ++index) {
+    size_t slash = rest.find('/');
+    std::string_view part = rest.substr(0, slash);
+    if (index == 0 && all_digits(part)) {
+      out += "[pid]";
+      pid = true;
+    } else if (index == 2 && pid && all_digits(part) && out.ends_with("/task/")) {
+      out += "[tid]";
+    } else {
+      out += part;
+    }
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    out += '/';
+    rest = rest.substr(slash + 1);
+  }
+  return out;
+}
+
 bool is_pseudo_file_path(std::string_view path) {
   for (std::string_view root : {"/proc", "/sys", "/dev"}) {
     if (path.starts_with(root) && (path.size() == root.size() || path[root.size()] == '/')) {

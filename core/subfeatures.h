@@ -7,10 +7,13 @@
 // - pseudo-files: the syscalls that name a path, and which paths count (/proc, /sys, /dev).
 
 #include "core/discovery.h"
+#include "core/probe.h"
+#include "core/result.h"
 
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -60,5 +63,24 @@ std::vector<int> path_syscalls();
 // True if discovery records `path`: "/proc", "/sys", "/dev" or a path below them, as named by
 // the call (absolute; not normalized).
 bool is_pseudo_file_path(std::string_view path);
+
+// The symbolic name of the value of `key` where the system headers give one ("TCGETS",
+// "F_SETFL", "PROT_READ", "SOL_SOCKET:SO_REUSEADDR", "FUTEX_WAIT|FUTEX_PRIVATE_FLAG"), else "".
+std::string feature_symbol(const FeatureKey& key);
+
+// True if no call can match both `a` and `b` (other syscalls, or the same argument bits compared
+// with different values), so hits counted per rule tell them apart.
+bool exclusive(const FeatureKey& a, const FeatureKey& b);
+
+// The exploration entry of `key`, seen `count` times: named, with its symbol, no verdict yet.
+FeatureResult feature_result(const FeatureKey& key, uint64_t count);
+
+// The probe rule that injects `injection` into the calls that `key` stands for.
+ArgRule arg_rule(const FeatureKey& key, Injection injection);
+
+// The path that stands for `path` in exploration and in results: a process id right below
+// /proc ("/proc/4242/stat") becomes "[pid]" and a thread id below its task/ "[tid]", since both
+// change from run to run; any other path is itself. Path rules match by this pattern.
+std::string pseudo_file_pattern(std::string_view path);
 
 } // namespace core

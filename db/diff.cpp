@@ -72,8 +72,13 @@ std::vector<ItemChange> diff_items(const std::vector<T>& before, const std::vect
 
 std::string feature_key(const core::FeatureResult& f) {
   std::string symbol = f.symbol.empty() ? "" : " " + f.symbol;
-  return f.mask == 0 ? fmt::format("{} arg{}={:#x}{}", f.syscall, f.arg, f.value, symbol)
-                     : fmt::format("{} arg{}&{:#x}={:#x}{}", f.syscall, f.arg, f.mask, f.value, symbol);
+  auto condition = [](int arg, uint64_t mask, uint64_t value) {
+    return mask == 0 ? fmt::format("arg{}={:#x}", arg, value)
+                     : fmt::format("arg{}&{:#x}={:#x}", arg, mask, value);
+  };
+  std::string second = f.arg2 < 0 ? "" : "," + condition(f.arg2, f.mask2, f.value2);
+  return fmt::format("{} {}{}{}", f.syscall, condition(static_cast<int>(f.arg), f.mask, f.value),
+                     second, symbol);
 }
 
 std::string feature_value(const core::FeatureResult& f) {

@@ -57,23 +57,6 @@ util::Result<void> check_recipe_file(const RunFile& file, const char* field) {
   return {};
 }
 
-std::string hex(uint64_t value) { return fmt::format("{:#x}", value); }
-
-// `text` as one RFC 4180 field.
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    return std::string(text);
-  }
-  std::string out = "\"";
-  for (char c : text) {
-    out += c;
-    if (c == '"') {
-      out += '"';
-    }
-  }
-  return out + "\"";
-}
-
 } // namespace
 
 util::Result<Provenance> complete_provenance(const NewRun& run) {
@@ -155,31 +138,11 @@ util::Result<RunFiles> render_run(const NewRun& run) {
   if (run.result.static_syscalls) {
     add(k_static_csv, core::write_static_csv(*run.result.static_syscalls), FileMode::regular);
   }
-  add(k_features_csv, write_features_csv(run.result.features), FileMode::regular);
-  add(k_pseudo_files_csv, write_pseudo_files_csv(run.result.paths), FileMode::regular);
+  add(k_features_csv, core::write_features_csv(run.result.features), FileMode::regular);
+  add(k_pseudo_files_csv, core::write_pseudo_files_csv(run.result.paths), FileMode::regular);
 
   TRY_ASSIGN(RunData data, run_data_of(run));
   out.summary = summarize(data).text();
-  return out;
-}
-
-std::string write_features_csv(const std::vector<core::FeatureResult>& features) {
-  std::string out = "# syscall, name, arg, value, mask, symbol, count, stub, fake\n";
-  for (const core::FeatureResult& f : features) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{}\n", f.nr, csv_field(f.syscall), f.arg,
-                       hex(f.value), hex(f.mask), csv_field(f.symbol), f.count,
-                       core::to_string(f.stub.merged()), core::to_string(f.fake.merged()));
-  }
-  return out;
-}
-
-std::string write_pseudo_files_csv(const std::vector<core::PathResult>& paths) {
-  std::string out = "# path, count, syscalls, enoent, empty\n";
-  for (const core::PathResult& p : paths) {
-    out += fmt::format("{},{},{},{},{}\n", csv_field(p.path), p.count,
-                       csv_field(util::join(p.syscalls, ";")), core::to_string(p.enoent.merged()),
-                       core::to_string(p.empty.merged()));
-  }
   return out;
 }
 

@@ -13,6 +13,7 @@
 //     data/static_binary.csv   (when static analysis ran) derived from results.json
 //     data/features.csv        sub-feature verdicts, derived from results.json
 //     data/pseudo_files.csv    /proc, /sys, /dev verdicts, derived from results.json
+//                              (both formats: core/dyn_csv.h, as lupa-explore writes them)
 //
 // The CSV files are rendered here from results.json, never taken from the caller, so they
 // cannot disagree with it (`lupa verify` checks exactly that on submitted runs).
@@ -80,14 +81,6 @@ util::Result<Provenance> complete_provenance(const NewRun& run);
 
 // The files of `run` (see the top of this file); errors name the offending field.
 util::Result<RunFiles> render_run(const NewRun& run);
-
-// data/features.csv text: `# syscall, name, arg, value, mask, symbol, count, stub, fake`, one
-// row per feature, value and mask in hex, stub/fake the merged verdict words.
-std::string write_features_csv(const std::vector<core::FeatureResult>& features);
-
-// data/pseudo_files.csv text: `# path, count, syscalls, enoent, empty`, one row per path, the
-// path quoted as in RFC 4180 and the syscalls separated by ';'.
-std::string write_pseudo_files_csv(const std::vector<core::PathResult>& paths);
 
 // The new run stored in `run` (recipe files, cmd, result, provenance), read from `snapshot`,
 // e.g. to run it again. Fails for Loupe runs (they hold no recipe).

@@ -104,7 +104,10 @@ CREATE TABLE features (
   symbol  TEXT,
   count   INTEGER NOT NULL,
   stub    TEXT NOT NULL,
-  fake    TEXT NOT NULL
+  fake    TEXT NOT NULL,
+  arg2    INTEGER,
+  value2  INTEGER,
+  mask2   INTEGER
 );
 CREATE TABLE pseudo_files (
   run      INTEGER NOT NULL REFERENCES runs(id),
@@ -180,14 +183,14 @@ void bind_optional(SQLite::Statement& st, int index, const std::optional<FileHas
 class Exporter {
 public:
   Exporter(const Database& database, SQLite::Database& sql)
-      : m_database(database), m_sql(sql),
-        m_app(sql, "INSERT INTO apps (name) VALUES (?)"),
+      : m_database(database), m_sql(sql), m_app(sql, "INSERT INTO apps (name) VALUES (?)"),
         m_workload(sql, "INSERT INTO workloads (app_id, kind, name, dir) VALUES (?, ?, ?, ?)"),
-        m_run(sql, "INSERT INTO runs VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        m_run(sql,
+              "INSERT INTO runs VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         m_verdict(sql, "INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         m_static(sql, "INSERT OR IGNORE INTO static_syscalls VALUES (?, ?, ?)"),
-        m_feature(sql, "INSERT INTO features VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        m_feature(sql, "INSERT INTO features VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         m_pseudo(sql, "INSERT INTO pseudo_files VALUES (?, ?, ?, ?, ?, ?)") {}
 
   util::Result<void> run_all(ExportReport& report) {
@@ -342,6 +345,15 @@ private:
         m_feature.bind(7, static_cast<int64_t>(f.count));
         m_feature.bind(8, core::to_string(f.stub.merged()));
         m_feature.bind(9, core::to_string(f.fake.merged()));
+        if (f.arg2 >= 0) {
+          m_feature.bind(10, f.arg2);
+          m_feature.bind(11, static_cast<int64_t>(f.value2));
+          m_feature.bind(12, static_cast<int64_t>(f.mask2));
+        } else {
+          m_feature.bind(10);
+          m_feature.bind(11);
+          m_feature.bind(12);
+        }
         m_feature.exec();
         m_feature.reset();
       }

@@ -598,8 +598,8 @@ std::map<std::string, RunFile> check_new_run(const Snapshot& snapshot, const std
   if (result.static_syscalls) {
     expect_file(key, files, k_static_csv, core::write_static_csv(*result.static_syscalls), report);
   }
-  expect_file(key, files, k_features_csv, write_features_csv(result.features), report);
-  expect_file(key, files, k_pseudo_files_csv, write_pseudo_files_csv(result.paths), report);
+  expect_file(key, files, k_features_csv, core::write_features_csv(result.features), report);
+  expect_file(key, files, k_pseudo_files_csv, core::write_pseudo_files_csv(result.paths), report);
   return files;
 }
 

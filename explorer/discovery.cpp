@@ -1,5 +1,6 @@
 #include "explorer/discovery.h"
 
+#include "core/subfeatures.h"
 #include "core/syscalls.h"
 #include "explorer/cancel.h"
 #include "explorer/filter.h"
@@ -10,13 +11,13 @@
 #include "util/fs.h"
 #include "util/log.h"
 
+#include <fmt/format.h>
+
 #include <linux/audit.h>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-#include <fmt/format.h>
 
 #include <atomic>
 #include <cerrno>
@@ -73,6 +74,10 @@ public:
     return out;
   }
   uint64_t foreign_calls() const { return m_foreign; }
+  // What the calls selected and named (read once tracing is over).
+  const std::map<core::FeatureKey, uint64_t>& features() const { return m_features; }
+  const std::map<std::string, core::PathUse>& paths() const { return m_paths; }
+  uint64_t unreadable_paths() const { return m_unreadable_paths; }
   uint64_t out_of_range() const { return m_out_of_range; }
 
 private:
@@ -183,12 +188,30 @@ private:
       return;
     }
     m_counts[nr].fetch_add(1, std::memory_order_relaxed);
+    SyscallEvent event{tid, static_cast<int>(nr), {}};
+    for (size_t i = 0; i < 6; ++i) {
+      event.args[i] = info.seccomp.args[i];
+    }
+    record_details(event);
     if (m_observer) {
-      SyscallEvent event{tid, static_cast<int>(nr), {}};
-      for (size_t i = 0; i < 6; ++i) {
-        event.args[i] = info.seccomp.args[i];
-      }
       m_observer(event);
+    }
+  }
+
+  // Sub-features and pseudo-files (core/subfeatures.h), read while the caller is stopped.
+  void record_details(const SyscallEvent& event) {
+    core::add_feature_keys(event.nr, event.args, 1, m_features);
+    std::optional<unsigned> path_arg = core::path_arg_index(event.nr);
+    if (!path_arg || event.args[*path_arg] == 0) {
+      return;
+    }
+    std::optional<std::string> path = read_string(event.tid, event.args[*path_arg]);
+    if (path && core::is_pseudo_file_path(*path)) {
+      core::PathUse& use = m_paths[*path];
+      ++use.count;
+      use.syscalls.insert(core::SyscallTable::get().name(event.nr));
+    } else if (!path) {
+      ++m_unreadable_paths;
     }
   }
 
@@ -200,6 +223,9 @@ private:
   std::array<std::atomic<uint64_t>, core::k_max_syscall_nr + 1> m_counts{};
   uint64_t m_foreign = 0;
   uint64_t m_out_of_range = 0;
+  std::map<core::FeatureKey, uint64_t> m_features;
+  std::map<std::string, core::PathUse> m_paths;
+  uint64_t m_unreadable_paths = 0;
 };
 
 // What one traced run found, and whether the test passed meanwhile.
@@ -308,6 +334,12 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
   core::Discovery& d = run.discovery;
   d.backend = "ptrace";
   d.counts = tracer.counts();
+  d.features = tracer.features();
+  d.paths = tracer.paths();
+  if (tracer.unreadable_paths() != 0) {
+    util::log::verbose("discovery: {} path arguments could not be read (bad pointers)",
+                       tracer.unreadable_paths());
+  }
   if (tracer.foreign_calls() != 0) {
     d.complete = false;
     d.incomplete_reason = fmt::format(

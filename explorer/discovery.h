@@ -11,6 +11,11 @@
 //
 // With --only-consider BIN, a call counts only when its process runs BIN (tracked on every
 // exec; a new process inherits its parent's image).
+//
+// Below syscall granularity, each counted call also gives its sub-feature keys (the argument
+// values of core/subfeatures.h) and, for calls naming a path, the path as named, read from the
+// stopped caller's memory, when it lies under /proc, /sys or /dev (relative paths are not
+// resolved, as the eBPF tracer does not either).
 
 #include "core/discovery.h"
 #include "explorer/config.h"
@@ -32,8 +37,8 @@ struct SyscallEvent {
   std::array<uint64_t, 6> args{};
 };
 
-// Called for every counted call (sub-feature and path recording hook); runs on the tracer
-// thread while `tid` is stopped, so it may read the tracee's memory.
+// Called for every counted call (after discovery's own recording); runs on the tracer thread
+// while `tid` is stopped, so it may read the tracee's memory.
 using SyscallObserver = std::function<void(const SyscallEvent& event)>;
 
 struct DiscoveryOptions {

@@ -1,15 +1,18 @@
 #include "explorer/filter.h"
 
-#include <linux/capability.h>
+#include "core/subfeatures.h"
+
+#include <fmt/format.h>
 #include <seccomp.h>
+
+#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -65,6 +68,16 @@ util::Result<FilterProgram> export_program(scmp_filter_ctx ctx) {
   return program;
 }
 
+// The comparison of argument `arg` that an argument rule makes.
+scmp_arg_cmp condition(unsigned arg, uint64_t value, uint64_t mask) {
+  return mask == 0 ? scmp_arg_cmp{arg, SCMP_CMP_EQ, value, 0}
+                   : scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, mask, value};
+}
+
+core::FeatureKey rule_key(const core::ArgRule& r) {
+  return {r.nr, r.arg, r.value, r.mask, r.arg2, r.value2, r.mask2};
+}
+
 } // namespace
 
 bool is_exec_syscall(int nr) { return nr == SYS_execve || nr == SYS_execveat; }
@@ -89,22 +102,77 @@ util::Result<FilterProgram> injection_filter(const core::Probe& probe, Delivery 
   }
   TRY(check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW),
             "setting the foreign-ABI action"));
-  std::set<int> seen;
+  std::set<int> whole;
   bool listener = false;
-  auto add = [&](int nr, uint32_t errno_action) -> util::Result<void> {
-    if (!seen.insert(nr).second) {
+  auto action_of = [](core::Injection injection) {
+    return injection == core::Injection::stub ? SCMP_ACT_ERRNO(ENOSYS) : SCMP_ACT_ERRNO(0);
+  };
+  auto add = [&](int nr, core::Injection injection) -> util::Result<void> {
+    if (!whole.insert(nr).second) {
       return util::error(fmt::format("syscall {} is both stubbed and faked in one probe", nr));
     }
     bool notify = delivery == Delivery::notify || is_exec_syscall(nr);
     listener = listener || notify;
-    return check(seccomp_rule_add(ctx.get(), notify ? SCMP_ACT_NOTIFY : errno_action, nr, 0),
-                 "adding a rule");
+    return check(
+        seccomp_rule_add(ctx.get(), notify ? SCMP_ACT_NOTIFY : action_of(injection), nr, 0),
+        "adding a rule");
   };
   for (int nr : probe.stub) {
-    TRY(add(nr, SCMP_ACT_ERRNO(ENOSYS)));
+    TRY(add(nr, core::Injection::stub));
   }
   for (int nr : probe.fake) {
-    TRY(add(nr, SCMP_ACT_ERRNO(0)));
+    TRY(add(nr, core::Injection::fake));
+  }
+
+  // Argument rules, per syscall: in the kernel unless two of them could meet in one call with
+  // different injections (then the supervisor decides, first rule first).
+  std::map<int, std::vector<const core::ArgRule*>> by_nr;
+  for (const core::ArgRule& rule : probe.args) {
+    if (whole.contains(rule.nr)) {
+      return util::error(
+          fmt::format("syscall {} is injected both whole and by argument in one probe", rule.nr));
+    }
+    by_nr[rule.nr].push_back(&rule);
+  }
+  for (const auto& [nr, rules] : by_nr) {
+    bool ambiguous = false;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      for (size_t k = i + 1; k < rules.size(); ++k) {
+        ambiguous = ambiguous || (rules[i]->injection != rules[k]->injection &&
+                                  !core::exclusive(rule_key(*rules[i]), rule_key(*rules[k])));
+      }
+    }
+    bool notify = ambiguous || delivery == Delivery::notify || is_exec_syscall(nr);
+    listener = listener || notify;
+    for (const core::ArgRule* rule : rules) {
+      std::vector<scmp_arg_cmp> conditions{condition(rule->arg, rule->value, rule->mask)};
+      if (rule->arg2 >= 0) {
+        conditions.push_back(
+            condition(static_cast<unsigned>(rule->arg2), rule->value2, rule->mask2));
+      }
+      int rc =
+          seccomp_rule_add_array(ctx.get(), notify ? SCMP_ACT_NOTIFY : action_of(rule->injection),
+                                 nr, static_cast<unsigned>(conditions.size()), conditions.data());
+      // The same condition given twice with one action is one rule (libseccomp says EEXIST).
+      if (rc != -EEXIST) {
+        TRY(check(rc, "adding an argument rule"));
+      }
+    }
+  }
+
+  // Path rules: every call naming a path is shown to the supervisor.
+  if (!probe.paths.empty()) {
+    for (int nr : core::path_syscalls()) {
+      if (whole.contains(nr)) {
+        continue; // the whole call is injected already
+      }
+      if (by_nr.contains(nr)) {
+        return util::error(fmt::format(
+            "syscall {} has argument rules and names paths: one probe cannot do both", nr));
+      }
+      TRY(check(seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, nr, 0), "adding a path rule"));
+    }
+    listener = true;
   }
   TRY_ASSIGN(FilterProgram program, export_program(ctx.get()));
   program.listener = listener;

@@ -9,6 +9,12 @@
 //   program makes the call (--only-consider), they go to a user-notification supervisor
 //   (explorer/supervisor.h) instead. execve/execveat always do when injected: the app's own
 //   first exec, made by lupa, must still succeed.
+// - Sub-features: an argument rule becomes a conditional rule of the same actions
+//   (SCMP_CMP_EQ, or SCMP_CMP_MASKED_EQ for masked values and flag bits), so a stubbed ioctl
+//   request costs nothing more than a stubbed syscall. Rules of one syscall that could match the
+//   same call with different injections go to the supervisor, which applies the first match.
+// - Pseudo-files: every syscall that names a path goes to the supervisor (a seccomp filter
+//   cannot read strings), which reads the path and decides.
 
 #include "core/probe.h"
 #include "util/error.h"
@@ -35,7 +41,8 @@ enum class Delivery {
 // The discovery program: SECCOMP_RET_TRACE for every call of every ABI.
 util::Result<FilterProgram> trace_all_filter();
 
-// The injection program of `probe` (whole-syscall stubs and fakes) delivered by `delivery`.
+// The injection program of `probe` (whole-syscall stubs and fakes, argument rules, path rules)
+// delivered by `delivery`; fails when the probe injects one syscall twice.
 util::Result<FilterProgram> injection_filter(const core::Probe& probe, Delivery delivery);
 
 // True if the syscall `nr` replaces the process image (execve, execveat).

@@ -61,8 +61,9 @@ bool wait_root(ProcessTree& tree, Clock::time_point deadline) {
   return tree.root_exited();
 }
 
-// Injection rules of `probe` for the supervisor.
-SupervisorRules supervisor_rules(const core::Probe& probe, const AppConfig& config) {
+// Injection rules of `probe` for the supervisor; "empty" pseudo-files are `empty_file`.
+SupervisorRules supervisor_rules(const core::Probe& probe, const AppConfig& config,
+                                 const std::filesystem::path& empty_file) {
   SupervisorRules rules;
   for (int nr : probe.stub) {
     rules.injected[nr] = core::Injection::stub;
@@ -70,6 +71,9 @@ SupervisorRules supervisor_rules(const core::Probe& probe, const AppConfig& conf
   for (int nr : probe.fake) {
     rules.injected[nr] = core::Injection::fake;
   }
+  rules.args = probe.args;
+  rules.paths = probe.paths;
+  rules.empty_file = empty_file;
   rules.only_consider = config.only_consider;
   return rules;
 }
@@ -159,10 +163,6 @@ core::ProbeOutcome LocalWorker::run(const core::Probe& probe) {
 core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
   Clock::time_point start = Clock::now();
   throw_if_cancelled();
-  if (!probe.args.empty() || !probe.paths.empty()) {
-    throw util::Fatal("this explorer applies whole-syscall stubs and fakes only; the probe also "
-                      "asks for argument or path rules");
-  }
   std::filesystem::path parent =
       m_config.scratch.empty() ? std::filesystem::temp_directory_path() : m_config.scratch;
   util::TempDir dir(fmt::format("probe-{}-{}", util::sanitize_name(m_name), m_sequence++),
@@ -219,7 +219,13 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
 
   // The app, with the probe's injections installed right before its exec.
   std::optional<FilterProgram> filter;
-  if (!probe.stub.empty() || !probe.fake.empty()) {
+  std::filesystem::path empty_file = dir.path() / "empty";
+  if (!probe.paths.empty()) {
+    if (util::Result<void> created = util::write_file_atomic(empty_file, ""); !created) {
+      throw util::Fatal(created.error());
+    }
+  }
+  if (!probe.empty()) {
     Delivery delivery = probe.count_hits || m_config.only_consider ? Delivery::notify
                                                                     : Delivery::errno_action;
     util::Result<FilterProgram> built = injection_filter(probe, delivery);
@@ -243,7 +249,7 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
   if (filter && filter->listener) {
     int listener = tree.take_listener(milliseconds(10000));
     if (listener >= 0) {
-      supervisor.emplace(listener, supervisor_rules(probe, m_config));
+      supervisor.emplace(listener, supervisor_rules(probe, m_config, empty_file));
     }
   }
   auto fail_launch = [&] {
@@ -314,7 +320,12 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
     tree.terminate(kill_grace);
   }
   if (supervisor) {
-    outcome.hits = supervisor->finish();
+    SupervisorHits hits = supervisor->finish();
+    outcome.hits = std::move(hits.syscalls);
+    if (probe.count_hits || !probe.paths.empty()) {
+      outcome.arg_hits = std::move(hits.args);
+      outcome.path_hits = std::move(hits.paths);
+    }
   }
   return outcome;
 }

@@ -1,5 +1,6 @@
 #include "explorer/strategy.h"
 
+#include "core/subfeatures.h"
 #include "core/syscalls.h"
 #include "explorer/cancel.h"
 #include "util/error.h"
@@ -164,10 +165,91 @@ private:
 
 // ---- verdict bits --------------------------------------------------------------------------
 
+constexpr const char* k_part_syscalls = "syscalls";
+constexpr const char* k_part_features = "sub-features";
+constexpr const char* k_part_paths = "pseudo-files";
+constexpr const char* k_part_collective = "collective";
+
+enum class BitKind { syscall, feature, path };
+
+// One verdict bit: what one observation injects. Syscall bits inject a whole call, feature bits
+// one value of a sub-feature argument, path bits one pseudo-file's fate.
 struct Bit {
-  int nr = -1;
-  core::Injection injection = core::Injection::stub;
+  BitKind kind = BitKind::syscall;
+  int nr = -1;                                       // syscall and feature bits
+  core::Injection injection = core::Injection::stub; // syscall and feature bits
+  core::FeatureKey key;                              // feature bits
+  core::PathRule path;                               // path bits
 };
+
+Bit syscall_bit(int nr, core::Injection injection) {
+  return Bit{.nr = nr, .injection = injection};
+}
+
+Bit feature_bit(const core::FeatureKey& key, core::Injection injection) {
+  return Bit{.kind = BitKind::feature, .nr = key.nr, .injection = injection, .key = key};
+}
+
+Bit path_bit(const std::string& path, core::PathAction action) {
+  return Bit{.kind = BitKind::path, .path = {path, action}};
+}
+
+// Adds the injection of `bit` to `probe`.
+void add_to(const Bit& bit, core::Probe& probe) {
+  switch (bit.kind) {
+  case BitKind::syscall:
+    (bit.injection == core::Injection::stub ? probe.stub : probe.fake).push_back(bit.nr);
+    break;
+  case BitKind::feature:
+    probe.args.push_back(core::arg_rule(bit.key, bit.injection));
+    break;
+  case BitKind::path:
+    probe.paths.push_back(bit.path);
+    break;
+  }
+}
+
+// True if `a` and `b` may share a probe: no call can be injected by both, so the hits counted
+// per rule tell which one the app exercised.
+bool compatible(const Bit& a, const Bit& b) {
+  if (a.kind != b.kind) {
+    return a.nr != b.nr; // a whole syscall and an argument rule of it cannot meet
+  }
+  switch (a.kind) {
+  case BitKind::syscall:
+    return a.nr != b.nr;
+  case BitKind::feature:
+    return core::exclusive(a.key, b.key);
+  case BitKind::path:
+    return a.path.path != b.path.path;
+  }
+  return false;
+}
+
+// True if the app made a call that `probe` injected for `bit` (its outcome counted hits).
+bool exercised(const Bit& bit, const core::Probe& probe, const core::ProbeOutcome& outcome) {
+  switch (bit.kind) {
+  case BitKind::syscall:
+    return outcome.hits.contains(bit.nr);
+  case BitKind::feature: {
+    core::ArgRule rule = core::arg_rule(bit.key, bit.injection);
+    for (size_t i = 0; i < probe.args.size(); ++i) {
+      if (probe.args[i] == rule) {
+        return i < outcome.arg_hits.size() && outcome.arg_hits[i] > 0;
+      }
+    }
+    return false;
+  }
+  case BitKind::path:
+    for (size_t i = 0; i < probe.paths.size(); ++i) {
+      if (probe.paths[i] == bit.path) {
+        return i < outcome.path_hits.size() && outcome.path_hits[i] > 0;
+      }
+    }
+    return false;
+  }
+  return false;
+}
 
 // Risk classes, least likely to fail first, with the failure rate each starts from.
 constexpr int k_classes = 4;
@@ -216,11 +298,24 @@ struct Task {
   std::vector<size_t> sibling;
 };
 
+// The fields every probe of an exploration carries (benchmark readiness).
+core::Probe base_probe(const ExploreOptions& options) {
+  core::Probe probe;
+  probe.expect_ports = options.expect_ports;
+  probe.expect_processes = options.expect_processes;
+  probe.ready_timeout_ms = options.ready_timeout_ms;
+  return probe;
+}
+
+// Settles verdict bits (one part of an exploration) by the strategy of `options`.
 class Exploration {
 public:
-  Exploration(const core::Discovery& discovery, WorkerPool& pool, const ExploreOptions& options)
-      : m_pool(pool), m_options(options), m_replicas(std::max(1u, options.replicas)) {
-    std::set<int> only(options.only_syscalls.begin(), options.only_syscalls.end());
+  // Explores `bits` of part `part` ("syscalls", "sub-features", "pseudo-files"); `discovery`
+  // tells which calls served the workload (after readiness).
+  Exploration(std::string part, std::vector<Bit> bits, const core::Discovery& discovery,
+              WorkerPool& pool, const ExploreOptions& options)
+      : m_part(std::move(part)), m_pool(pool), m_options(options),
+        m_replicas(std::max(1u, options.replicas)), m_bits(std::move(bits)) {
     for (const auto& [nr, count] : discovery.counts) {
       auto it = discovery.startup.find(nr);
       if (!discovery.startup.empty() && (it == discovery.startup.end() || it->second < count)) {
@@ -228,18 +323,15 @@ public:
       }
     }
     m_phases_known = !discovery.startup.empty();
-    for (core::Injection injection : {core::Injection::stub, core::Injection::fake}) {
-      for (const auto& [nr, count] : discovery.counts) {
-        if (only.empty() || only.contains(nr)) {
-          m_bits.push_back({nr, injection});
-        }
-      }
-    }
     m_states.resize(m_bits.size());
     const FailurePriors& priors = options.priors ? *options.priors : loupe_priors();
     for (size_t i = 0; i < m_bits.size(); ++i) {
-      auto it = priors.find({m_bits[i].nr, m_bits[i].injection});
-      m_states[i].risk = class_of(it != priors.end() ? it->second : 0.25);
+      double rate = 0.25; // nothing known
+      if (m_bits[i].kind == BitKind::syscall) {
+        auto it = priors.find({m_bits[i].nr, m_bits[i].injection});
+        rate = it != priors.end() ? it->second : rate;
+      }
+      m_states[i].risk = class_of(rate);
     }
   }
 
@@ -278,6 +370,9 @@ private:
 
   // ---- group testing -----------------------------------------------------------------------
   void run_group() {
+    if (m_bits.empty()) {
+      return;
+    }
     Dispatcher dispatcher(m_pool, m_pool.size());
     if (m_options.screening == Screening::yes) {
       // Screening pays for the bits whose fate is uncertain: the likely failures run alone
@@ -366,7 +461,6 @@ private:
         candidates.begin(), candidates.end(), [&](size_t i) { return m_states[i].risk == risk; }));
     size_t size = group_size(in_class, failure_rate(risk));
     Task task{size == 1 ? TaskKind::alone : TaskKind::group, {}, {}};
-    std::set<int> syscalls; // one bit per syscall in a probe
     for (size_t i : candidates) {
       if (task.bits.size() >= size || m_states[i].risk != risk) {
         break;
@@ -376,7 +470,10 @@ private:
       bool apart = std::none_of(task.bits.begin(), task.bits.end(), [&](size_t m) {
         return m_states[i].partners.contains(m) || m_states[m].partners.contains(i);
       });
-      if (apart && syscalls.insert(m_bits[i].nr).second) {
+      // Members must be told apart by their hits (one bit per syscall, per pseudo-file...).
+      bool distinct = std::all_of(task.bits.begin(), task.bits.end(),
+                                  [&](size_t m) { return compatible(m_bits[i], m_bits[m]); });
+      if (apart && distinct) {
         task.bits.push_back(i);
       }
     }
@@ -415,14 +512,10 @@ private:
   }
 
   core::Probe probe_of(const Task& task) const {
-    core::Probe probe;
+    core::Probe probe = base_probe(m_options);
     for (size_t i : task.bits) {
-      (m_bits[i].injection == core::Injection::stub ? probe.stub : probe.fake)
-          .push_back(m_bits[i].nr);
+      add_to(m_bits[i], probe);
     }
-    probe.expect_ports = m_options.expect_ports;
-    probe.expect_processes = m_options.expect_processes;
-    probe.ready_timeout_ms = m_options.ready_timeout_ms;
     probe.until_ready = task.kind == TaskKind::screen;
     probe.count_hits = task.kind != TaskKind::alone;
     return probe;
@@ -498,20 +591,28 @@ private:
     }
   }
 
+  // True if the call of bit `i` also serves the workload (made after readiness); unknown
+  // phases count as serving it.
+  bool serves_workload(size_t i) const {
+    const Bit& bit = m_bits[i];
+    return !m_phases_known || bit.kind == BitKind::path || m_used_after_ready.contains(bit.nr);
+  }
+
   void finish(const Task& task, const core::ProbeOutcome& outcome) {
     ++m_runs;
-    ++m_runs_by_kind[kind_name(task.kind)];
+    std::string kind = kind_name(task.kind);
+    ++m_runs_by_kind[m_part == k_part_syscalls ? kind : m_part + "-" + kind];
     bool works = outcome.works && !outcome.infra_failure;
+    core::Probe probe = probe_of(task);
     switch (task.kind) {
     case TaskKind::screen: {
       size_t i = task.bits.front();
       m_states[i].needs_screening = false;
       if (outcome.ended == core::ProbeEnd::ready) {
-        int nr = m_bits[i].nr;
         int& risk = m_states[i].risk;
-        if (!outcome.hits.contains(nr)) {
+        if (!exercised(m_bits[i], probe, outcome)) {
           risk = std::min(risk + 1, k_classes - 1); // it serves the workload
-        } else if (m_phases_known && !m_used_after_ready.contains(nr)) {
+        } else if (!serves_workload(i)) {
           risk = std::max(risk - 1, 0); // set-up only, and the set-up survived
         }
       } else {
@@ -525,7 +626,7 @@ private:
     case TaskKind::group:
       if (works) {
         for (size_t i : task.bits) {
-          if (outcome.hits.contains(m_bits[i].nr)) {
+          if (exercised(m_bits[i], probe, outcome)) {
             group_pass(i, task.bits);
           } else if (++m_states[i].unexercised >= 2) {
             m_states[i].alone = true;
@@ -534,7 +635,7 @@ private:
       } else {
         release(task.sibling); // nothing is known about it any more
         split(task.bits);
-        report(task, outcome);
+        report(task, probe, outcome);
         return;
       }
       break;
@@ -547,15 +648,14 @@ private:
         release(task.sibling);
       }
     }
-    report(task, outcome);
+    report(task, probe, outcome);
   }
 
-  void report(const Task& task, const core::ProbeOutcome& outcome) {
+  void report(const Task& task, const core::Probe& probe, const core::ProbeOutcome& outcome) {
     size_t settled_bits = 0;
     for (size_t i = 0; i < m_bits.size(); ++i) {
       settled_bits += settled(i) ? 1 : 0;
     }
-    core::Probe probe = probe_of(task);
     std::string verdict = outcome.ended == core::ProbeEnd::ready ? "ready"
                           : outcome.works                         ? "works"
                                                                   : "fails";
@@ -566,6 +666,7 @@ private:
       return;
     }
     Progress progress;
+    progress.part = m_part;
     progress.doing = fmt::format("{} {}: {}", kind_name(task.kind), probe.describe(), verdict);
     progress.settled = settled_bits;
     progress.total = m_bits.size();
@@ -578,6 +679,7 @@ private:
     m_options.progress(progress);
   }
 
+  std::string m_part;
   WorkerPool& m_pool;
   const ExploreOptions& m_options;
   unsigned m_replicas;
@@ -589,6 +691,255 @@ private:
   bool m_phases_known = false;
   uint64_t m_runs = 0;
   std::map<std::string, uint64_t> m_runs_by_kind;
+  Clock::time_point m_start;
+};
+
+// ---- the collective check ------------------------------------------------------------------
+
+// True if `a` and `b` inject into the same thing (a syscall, a sub-feature, a pseudo-file).
+bool same_target(const Bit& a, const Bit& b) {
+  if (a.kind != b.kind) {
+    return false;
+  }
+  switch (a.kind) {
+  case BitKind::syscall:
+    return a.nr == b.nr;
+  case BitKind::feature:
+    return a.key == b.key;
+  case BitKind::path:
+    return a.path.path == b.path.path;
+  }
+  return false;
+}
+
+// `bits` as one probe can hold them: the first bit of each target, and no argument rule of a
+// syscall injected whole (the whole injection already covers it).
+std::vector<Bit> consistent(const std::vector<Bit>& bits) {
+  std::set<int> whole;
+  for (const Bit& b : bits) {
+    if (b.kind == BitKind::syscall) {
+      whole.insert(b.nr);
+    }
+  }
+  std::vector<Bit> out;
+  for (const Bit& b : bits) {
+    bool covered = b.kind == BitKind::feature && whole.contains(b.nr);
+    bool repeated =
+        std::any_of(out.begin(), out.end(), [&](const Bit& o) { return same_target(o, b); });
+    if (!covered && !repeated) {
+      out.push_back(b);
+    }
+  }
+  // Syscalls first, then sub-features, then pseudo-files: the order conflicts are reported in.
+  std::stable_sort(out.begin(), out.end(), [](const Bit& a, const Bit& b) {
+    return static_cast<int>(a.kind) < static_cast<int>(b.kind);
+  });
+  return out;
+}
+
+// The bits of `bits` as an InjectionSet (results.json).
+core::InjectionSet injection_set(const std::vector<Bit>& bits) {
+  core::InjectionSet set;
+  for (const Bit& b : bits) {
+    bool stub = b.injection == core::Injection::stub;
+    switch (b.kind) {
+    case BitKind::syscall:
+      (stub ? set.stubbed : set.faked).push_back(b.nr);
+      break;
+    case BitKind::feature:
+      (stub ? set.stubbed_features : set.faked_features).push_back(b.key);
+      break;
+    case BitKind::path:
+      (b.path.action == core::PathAction::enoent ? set.enoent_paths : set.empty_paths)
+          .push_back(b.path.path);
+      break;
+    }
+  }
+  return set;
+}
+
+// Applies every working verdict at once; when the app then fails, finds a smallest conflicting
+// subset by bisection (QuickXplain: halves that fail alone are searched alone, otherwise the
+// part of each half that the other half needs), leaves its last member out, and checks again,
+// until what remains works together.
+class CollectiveChecker {
+public:
+  CollectiveChecker(WorkerPool& pool, const ExploreOptions& options)
+      : m_pool(pool), m_options(options),
+        m_workers(options.strategy == Strategy::loupe ? 1 : pool.size()) {}
+
+  // Checks `stubs` (stub and ENOENT bits that work alone) and `fakes` (fake and empty ones).
+  core::CollectiveCheck run(const std::vector<Bit>& stubs, const std::vector<Bit>& fakes) {
+    m_start = Clock::now();
+    core::CollectiveCheck check;
+    check.ran = true;
+    std::vector<Bit> s = consistent(stubs);
+    std::vector<Bit> f = consistent(fakes);
+    std::vector<Bit> both = combined(s, f);
+    std::vector<std::vector<Bit>> sets;
+    for (const std::vector<Bit>* set : {&s, &f, &both}) {
+      if (!set->empty()) {
+        sets.push_back(*set);
+      }
+    }
+    std::vector<bool> works = test(sets);
+    size_t next = 0;
+    auto verdict = [&](const std::vector<Bit>& set) -> std::optional<bool> {
+      return set.empty() ? std::nullopt : std::optional<bool>(works[next++]);
+    };
+    check.all_stubs_work = verdict(s);
+    check.all_fakes_work = verdict(f);
+    check.stubs_and_fakes_work = verdict(both);
+
+    std::vector<Bit> s_left = check.all_stubs_work.value_or(true) ? s : reduce(s, check);
+    std::vector<Bit> f_left = check.all_fakes_work.value_or(true) ? f : reduce(f, check);
+    std::vector<Bit> final_set = combined(s_left, f_left);
+    bool changed = s_left.size() != s.size() || f_left.size() != f.size();
+    if (!final_set.empty()) {
+      bool final_works = check.stubs_and_fakes_work.value_or(true);
+      if (changed) {
+        final_works = test({final_set}).front();
+      }
+      if (!final_works) {
+        final_set = reduce(final_set, check);
+      }
+      if (!final_set.empty()) {
+        check.final_works = true; // what remains passed its run
+      }
+    }
+    check.runs = m_runs;
+    return check;
+  }
+
+private:
+  // `stubs` and `fakes` in one probe: a verdict that works both ways counts as a stub.
+  static std::vector<Bit> combined(const std::vector<Bit>& stubs, const std::vector<Bit>& fakes) {
+    std::vector<Bit> all = stubs;
+    all.insert(all.end(), fakes.begin(), fakes.end());
+    return consistent(all);
+  }
+
+  // Runs each of `sets` as one probe, on the workers at once; true where the app works.
+  std::vector<bool> test(const std::vector<std::vector<Bit>>& sets) {
+    std::vector<bool> works(sets.size(), false);
+    Dispatcher dispatcher(m_pool, m_workers);
+    size_t submitted = 0;
+    size_t done = 0;
+    while (done < sets.size()) {
+      throw_if_cancelled();
+      while (submitted < sets.size() && dispatcher.has_free()) {
+        core::Probe probe = base_probe(m_options);
+        for (const Bit& b : sets[submitted]) {
+          add_to(b, probe);
+        }
+        dispatcher.submit(submitted, std::move(probe));
+        ++submitted;
+      }
+      Dispatcher::Done finished = dispatcher.wait();
+      ++done;
+      ++m_runs;
+      const core::ProbeOutcome& o = finished.outcome;
+      works[finished.ticket] = o.works && !o.infra_failure;
+      core::Probe probe = base_probe(m_options);
+      for (const Bit& b : sets[finished.ticket]) {
+        add_to(b, probe);
+      }
+      report(probe, works[finished.ticket], o);
+    }
+    return works;
+  }
+
+  // `a` followed by `b`.
+  static std::vector<Bit> join(const std::vector<Bit>& a, const std::vector<Bit>& b) {
+    std::vector<Bit> out = a;
+    out.insert(out.end(), b.begin(), b.end());
+    return out;
+  }
+
+  // A smallest subset C of `items` such that `base` + C fails, given that `base` + `items`
+  // fails and `base` alone works.
+  std::vector<Bit> min_conflict(const std::vector<Bit>& base, const std::vector<Bit>& items) {
+    if (items.size() <= 1) {
+      return items;
+    }
+    auto middle = items.begin() + static_cast<std::ptrdiff_t>(items.size() / 2);
+    std::vector<Bit> first(items.begin(), middle);
+    std::vector<Bit> second(middle, items.end());
+    // Both halves at once when there are workers for it (the second run is often needed).
+    std::vector<bool> works;
+    if (m_workers >= 2) {
+      works = test({join(base, first), join(base, second)});
+    } else {
+      works = test({join(base, first)});
+      if (works[0]) {
+        works.push_back(test({join(base, second)}).front());
+      }
+    }
+    if (!works[0]) {
+      return min_conflict(base, first);
+    }
+    if (!works[1]) {
+      return min_conflict(base, second);
+    }
+    // Each half works with base: the conflict needs members of both.
+    std::vector<Bit> from_first = min_conflict(join(base, second), first);
+    std::vector<Bit> from_second = min_conflict(join(base, from_first), second);
+    return join(from_first, from_second);
+  }
+
+  // Leaves members of conflicts out of the failing `items` until the rest works; returns it.
+  std::vector<Bit> reduce(std::vector<Bit> items, core::CollectiveCheck& check) {
+    for (;;) {
+      std::vector<Bit> conflict = min_conflict({}, items);
+      check.conflicts.push_back(injection_set(conflict));
+      util::log::verbose("collective check: conflict {}", describe(conflict));
+      // The last member goes: syscall verdicts are kept before sub-features and pseudo-files.
+      const Bit& drop = conflict.back();
+      core::InjectionSet dropped = injection_set({drop});
+      append(check.left_out, dropped);
+      std::erase_if(items, [&](const Bit& b) { return same_target(b, drop); });
+      if (items.empty() || test({items}).front()) {
+        return items;
+      }
+    }
+  }
+
+  static void append(core::InjectionSet& to, const core::InjectionSet& from) {
+    auto add = [](auto& a, const auto& b) { a.insert(a.end(), b.begin(), b.end()); };
+    add(to.stubbed, from.stubbed);
+    add(to.faked, from.faked);
+    add(to.stubbed_features, from.stubbed_features);
+    add(to.faked_features, from.faked_features);
+    add(to.enoent_paths, from.enoent_paths);
+    add(to.empty_paths, from.empty_paths);
+  }
+
+  std::string describe(const std::vector<Bit>& bits) const {
+    core::Probe probe;
+    for (const Bit& b : bits) {
+      add_to(b, probe);
+    }
+    return probe.describe();
+  }
+
+  void report(const core::Probe& probe, bool works, const core::ProbeOutcome& outcome) {
+    util::log::verbose("collective {}: {} ({}, {:.2f} s){}", probe.describe(),
+                       works ? "works" : "fails", core::to_string(outcome.ended), outcome.seconds,
+                       outcome.note.empty() ? "" : " - " + outcome.note);
+    if (m_options.progress) {
+      Progress progress;
+      progress.part = k_part_collective;
+      progress.doing = fmt::format("collective: {}", works ? "works" : "fails");
+      progress.runs = m_runs;
+      progress.elapsed = std::chrono::duration<double>(Clock::now() - m_start).count();
+      m_options.progress(progress);
+    }
+  }
+
+  WorkerPool& m_pool;
+  const ExploreOptions& m_options;
+  size_t m_workers;
+  uint64_t m_runs = 0;
   Clock::time_point m_start;
 };
 
@@ -617,31 +968,158 @@ const FailurePriors& loupe_priors() {
   return priors;
 }
 
+namespace {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Runs `exploration` and adds its figures to `result` (its time as step `part`).
+void run_part(Exploration& exploration, const std::string& part, core::ExploreResult& result) {
+  Clock::time_point start = Clock::now();
+  exploration.run();
+  result.stats.probe_runs += exploration.runs();
+  for (const auto& [kind, runs] : exploration.runs_by_kind()) {
+    result.stats.runs[kind] += runs;
+  }
+  result.stats.step_seconds[part] = seconds_since(start);
+}
+
+// The observations of bit `i` of `exploration`.
+const std::vector<bool>& runs_of(const Exploration& exploration, size_t i) {
+  return exploration.states()[i].runs;
+}
+
+// The pseudo-files of `discovery` by pattern (core::pseudo_file_pattern), counts summed.
+std::vector<core::PathResult> path_results(const core::Discovery& discovery) {
+  std::map<std::string, core::PathResult> by_pattern;
+  for (const auto& [path, use] : discovery.paths) {
+    std::string pattern = core::pseudo_file_pattern(path);
+    core::PathResult& r = by_pattern[pattern];
+    r.path = pattern;
+    r.count += use.count;
+    for (const std::string& call : use.syscalls) {
+      if (std::find(r.syscalls.begin(), r.syscalls.end(), call) == r.syscalls.end()) {
+        r.syscalls.push_back(call);
+      }
+    }
+  }
+  std::vector<core::PathResult> out;
+  for (auto& [pattern, r] : by_pattern) {
+    std::sort(r.syscalls.begin(), r.syscalls.end());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+template <typename T> bool wanted(const std::vector<T>& only, const T& item) {
+  return only.empty() || std::find(only.begin(), only.end(), item) != only.end();
+}
+
+} // namespace
+
 core::ExploreResult explore(const core::Discovery& discovery, WorkerPool& pool,
                             const ExploreOptions& options) {
   Clock::time_point start = Clock::now();
-  Exploration exploration(discovery, pool, options);
-  exploration.run();
-
+  if (pool.empty()) {
+    throw util::Fatal("exploration needs at least one worker");
+  }
   core::ExploreResult result;
   result.strategy = to_string(options.strategy);
   result.replicas = static_cast<int>(std::max(1u, options.replicas));
   result.discovery = discovery.backend;
   result.discovery_complete = discovery.complete;
+  std::vector<Bit> collective_stubs;
+  std::vector<Bit> collective_fakes;
+  // Bits whose verdict "works" joins the collective check's stub or fake set.
+  auto collect = [&](const Bit& bit, const core::Replicas& replicas, bool stub_side) {
+    if (replicas.merged() == core::Verdict::works) {
+      (stub_side ? collective_stubs : collective_fakes).push_back(bit);
+    }
+  };
+
+  // Syscalls: every used one stubbed and faked, every stub first (Loupe's order).
   for (const auto& [nr, count] : discovery.counts) {
     result.syscalls.push_back({nr, core::SyscallTable::get().name(nr), count, {}, {}});
   }
-  const std::vector<Bit>& bits = exploration.bits();
-  for (size_t i = 0; i < bits.size(); ++i) {
-    auto it = std::find_if(result.syscalls.begin(), result.syscalls.end(),
-                           [&](const core::SyscallResult& s) { return s.nr == bits[i].nr; });
-    core::Replicas& replicas = bits[i].injection == core::Injection::stub ? it->stub : it->fake;
-    replicas.runs = exploration.states()[i].runs;
+  if (options.parts.syscalls) {
+    std::vector<Bit> bits;
+    for (core::Injection injection : {core::Injection::stub, core::Injection::fake}) {
+      for (const auto& [nr, count] : discovery.counts) {
+        if (wanted(options.only_syscalls, nr)) {
+          bits.push_back(syscall_bit(nr, injection));
+        }
+      }
+    }
+    Exploration exploration(k_part_syscalls, bits, discovery, pool, options);
+    run_part(exploration, k_part_syscalls, result);
+    for (size_t i = 0; i < bits.size(); ++i) {
+      auto it = std::find_if(result.syscalls.begin(), result.syscalls.end(),
+                             [&](const core::SyscallResult& s) { return s.nr == bits[i].nr; });
+      bool stub = bits[i].injection == core::Injection::stub;
+      (stub ? it->stub : it->fake).runs = runs_of(exploration, i);
+      collect(bits[i], stub ? it->stub : it->fake, stub);
+    }
   }
-  result.stats.probe_runs = exploration.runs();
-  result.stats.runs = exploration.runs_by_kind();
-  result.stats.step_seconds["exploration"] =
-      std::chrono::duration<double>(Clock::now() - start).count();
+
+  // Sub-features: each value alone, stubbed and faked, by a seccomp argument filter.
+  for (const auto& [key, count] : discovery.features) {
+    result.features.push_back(core::feature_result(key, count));
+  }
+  if (options.parts.features) {
+    std::vector<Bit> bits;
+    std::vector<size_t> entry; // the result.features entry of each bit
+    for (core::Injection injection : {core::Injection::stub, core::Injection::fake}) {
+      for (size_t i = 0; i < result.features.size(); ++i) {
+        if (wanted(options.only_feature_syscalls, result.features[i].nr)) {
+          bits.push_back(feature_bit(result.features[i].key(), injection));
+          entry.push_back(i);
+        }
+      }
+    }
+    Exploration exploration(k_part_features, bits, discovery, pool, options);
+    run_part(exploration, k_part_features, result);
+    for (size_t i = 0; i < bits.size(); ++i) {
+      core::FeatureResult& f = result.features[entry[i]];
+      bool stub = bits[i].injection == core::Injection::stub;
+      (stub ? f.stub : f.fake).runs = runs_of(exploration, i);
+      collect(bits[i], stub ? f.stub : f.fake, stub);
+    }
+  }
+
+  // Pseudo-files: each made missing, then an empty file, by seccomp user notification.
+  result.paths = path_results(discovery);
+  if (options.parts.paths) {
+    std::vector<Bit> bits;
+    std::vector<size_t> entry;
+    for (core::PathAction action : {core::PathAction::enoent, core::PathAction::empty}) {
+      for (size_t i = 0; i < result.paths.size(); ++i) {
+        if (wanted(options.only_paths, result.paths[i].path)) {
+          bits.push_back(path_bit(result.paths[i].path, action));
+          entry.push_back(i);
+        }
+      }
+    }
+    Exploration exploration(k_part_paths, bits, discovery, pool, options);
+    run_part(exploration, k_part_paths, result);
+    for (size_t i = 0; i < bits.size(); ++i) {
+      core::PathResult& p = result.paths[entry[i]];
+      bool enoent = bits[i].path.action == core::PathAction::enoent;
+      (enoent ? p.enoent : p.empty).runs = runs_of(exploration, i);
+      collect(bits[i], enoent ? p.enoent : p.empty, enoent);
+    }
+  }
+
+  // The collective check: the verdicts found one at a time, applied all at once.
+  if (options.parts.collective && (!collective_stubs.empty() || !collective_fakes.empty())) {
+    Clock::time_point step = Clock::now();
+    CollectiveChecker checker(pool, options);
+    result.collective = checker.run(collective_stubs, collective_fakes);
+    result.stats.probe_runs += result.collective.runs;
+    result.stats.runs[k_part_collective] += result.collective.runs;
+    result.stats.step_seconds[k_part_collective] = seconds_since(step);
+  }
+  result.stats.step_seconds["exploration"] = seconds_since(start);
   return result;
 }
 

@@ -1,10 +1,21 @@
 #pragma once
-// Exploration strategies: which probes to run, on which workers, to learn for every used
-// syscall whether the app still works with it stubbed (-ENOSYS) and faked (returning 0).
-// Used by lupa-explore with local workers and by the runner with container workers.
+// Exploration strategies: which probes to run, on which workers, to learn for everything
+// discovery found whether the app still works without it. Used by lupa-explore with local
+// workers and by the runner with container workers: `explore()` below is the ONE call that does
+// all exploration after discovery, in four parts, each of which can be left out:
 //
-// A verdict bit (syscall, stub|fake) needs `replicas` observations; they merge per bit, and a
-// bit whose observations disagree is unstable (listed, never counted as "required").
+//   1. syscalls: every used syscall stubbed (-ENOSYS) and faked (returning 0);
+//   2. sub-features: every recorded value of a sub-feature argument (core/subfeatures.h: ioctl
+//      request, fcntl command, prctl option, socket domain and type, mmap flags, ...) stubbed
+//      and faked alone, by a seccomp argument filter (core::ArgRule);
+//   3. pseudo-files: every path under /proc, /sys, /dev the app named made missing (ENOENT)
+//      and, separately, an empty file (core::PathRule, by seccomp user notification);
+//   4. the collective check: every verdict that works alone applied at once (all stubs and
+//      missing files; all fakes and empty files; both), conflicts found by bisection.
+//
+// A verdict bit (one item, one injection) needs `replicas` observations; they merge per bit,
+// and a bit whose observations disagree is unstable (listed, never counted as "required").
+// Parts 1-3 use the same strategy:
 //
 // loupe: Loupe's explore.py: one bit at a time, every stub then every fake, strictly
 //   sequential on the first worker (which should use a fixed 0.4 s sleep and always test).
@@ -16,9 +27,11 @@
 //   2. Classes: each bit's failure risk is estimated from prior knowledge (failure rates over
 //      the published Loupe database), moved down a class when its call was made at startup
 //      and never again (discovery's phases), up when the app got ready without making it.
-//   3. Groups: several bits of a class injected in one run (stubs and fakes mixed, one bit per
-//      syscall), group size chosen from the failure rate seen so far in that class (Hwang's
-//      generalized binary splitting): risky bits end up alone.
+//   3. Groups: several bits of a class injected in one run (stubs and fakes mixed, members
+//      told apart by the hits counted per rule: one bit per syscall, per pseudo-file, and
+//      sub-features of one syscall only when no call can match two of them), group size
+//      chosen from the failure rate seen so far in that class (Hwang's generalized binary
+//      splitting): risky bits end up alone.
 //      A passing group speaks only for the members whose injected call was actually made
 //      (counted by seccomp user notification); a member never exercised learns nothing, and
 //      after two such groups it is tested alone. Even an exercised member's pass is tentative:
@@ -31,6 +44,12 @@
 //      together) never make a bit "required".
 //   Verdicts are thus the one-at-a-time verdicts unless two different partners each hide a
 //   bit's failure (tested on nginx: tests/explorer and bench/explore_nginx.sh).
+//
+// The collective check runs the three sets at once (concurrently); a failing set is bisected
+// (QuickXplain) to a smallest conflicting subset, whose last member (sub-features and
+// pseudo-files before syscalls) is left out, and the rest checked again until it works; then
+// the stub and fake sets that remain are checked together. Conflicts, what was left out and
+// the final check land in ExploreResult::collective; per-bit verdicts are never changed by it.
 
 #include "core/discovery.h"
 #include "core/result.h"
@@ -57,9 +76,10 @@ enum class Screening { yes, no };
 
 // Where an exploration stands.
 struct Progress {
+  std::string part;    // "syscalls", "sub-features", "pseudo-files" or "collective"
   std::string doing;   // the probe that just ended, and its outcome
-  size_t settled = 0;  // verdict bits with all their observations
-  size_t total = 0;    // verdict bits to settle
+  size_t settled = 0;  // verdict bits of the part with all their observations (0: collective)
+  size_t total = 0;    // verdict bits of the part to settle
   uint64_t runs = 0;   // probe runs so far
   double elapsed = 0;  // seconds since the exploration began
   double eta = 0;      // estimated seconds left; 0 when unknown
@@ -75,10 +95,21 @@ using FailurePriors = std::map<std::pair<int, core::Injection>, double>;
 // Failure rates seen over the published Loupe database (explorer/loupe_priors.inc).
 const FailurePriors& loupe_priors();
 
+// The parts of an exploration (see the top of this file); all run by default.
+struct ExploreParts {
+  bool syscalls = true;
+  bool features = true;   // sub-features
+  bool paths = true;      // pseudo-files
+  bool collective = true; // uses the verdicts of the parts that ran
+};
+
 struct ExploreOptions {
   Strategy strategy = Strategy::group;
   unsigned replicas = 1;
+  ExploreParts parts;
   std::vector<int> only_syscalls;  // explore only these; empty = every discovered syscall
+  std::vector<int> only_feature_syscalls; // sub-features of these syscalls only; empty = all
+  std::vector<std::string> only_paths;    // these pseudo-file patterns only; empty = all
   std::vector<int> expect_ports;   // benchmark readiness, from the baseline
   int expect_processes = 0;        // ditto
   int ready_timeout_ms = 0;        // ditto: how long a probe waits for readiness (0: default)
@@ -87,9 +118,11 @@ struct ExploreOptions {
   ProgressFn progress;             // optional
 };
 
-// Explores the syscalls of `discovery` with the workers of `pool` (driven concurrently, one
-// probe per worker at a time). Fills syscalls (every discovered one; untested when filtered
-// out), strategy, replicas and stats; throws util::Fatal when a worker breaks.
+// Explores what `discovery` found with the workers of `pool` (driven concurrently, one probe
+// per worker at a time), the parts `options.parts` asks for. Fills syscalls, features and paths
+// (every discovered one; untested when its part did not run or a filter left it out),
+// collective, strategy, replicas and stats (runs per kind, step_seconds per part and
+// "exploration" in all); throws util::Fatal when a worker breaks.
 core::ExploreResult explore(const core::Discovery& discovery, WorkerPool& pool,
                             const ExploreOptions& options);
 

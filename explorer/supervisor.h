@@ -3,26 +3,50 @@
 // answers each notified call with -ENOSYS (stub) or 0 (fake), or lets it run
 // (SECCOMP_USER_NOTIF_FLAG_CONTINUE) when it is
 //  - the exec lupa itself makes to start the app (the caller still runs lupa's image), or
-//  - made by a process whose executable is not the --only-consider binary.
-// It counts the injected calls per syscall (`hits`): which injections the app exercised.
+//  - made by a process whose executable is not the --only-consider binary, or
+//  - a call no rule is about (a path that no path rule names, arguments no rule matches).
+// Argument rules are matched on the call's arguments, first rule first. Path rules read the
+// path from the caller's memory (process_vm_readv) and make it missing (-ENOENT) or an empty
+// regular file: an open gets an fd of an empty file (SECCOMP_IOCTL_NOTIF_ADDFD), the stat
+// family the description of one (written into the caller's buffer), access succeeds unless
+// X_OK is asked, readlink fails with EINVAL, chdir with ENOTDIR, exec with EACCES; the calls
+// that do not read the file (chmod, chown, utimensat, truncate, xattrs, statfs, inotify, mknod,
+// name_to_handle_at) run on the real path.
+// It counts the injected calls per syscall, per argument rule and per path rule (`hits`):
+// which injections the app exercised.
 
-#include "core/result.h"
+#include "core/probe.h"
 
+#include <linux/seccomp.h>
 #include <sys/types.h>
 
-#include <atomic>
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace explorer {
 
 // What the supervisor injects.
 struct SupervisorRules {
   std::map<int, core::Injection> injected; // whole syscalls and how
+  std::vector<core::ArgRule> args;         // sub-features, first match wins
+  std::vector<core::PathRule> paths;       // pseudo-files
+  // An empty regular file: read opens of "empty" paths get an fd of it (the supervisor opens
+  // it); write opens get a fresh unnamed file in its directory, so nothing written is read back.
+  std::filesystem::path empty_file;
   std::optional<std::filesystem::path> only_consider; // inject only into this executable
+};
+
+// The injected calls a supervisor answered.
+struct SupervisorHits {
+  std::map<int, uint64_t> syscalls; // per syscall number
+  std::vector<uint64_t> args;       // per argument rule, in the rules' order
+  std::vector<uint64_t> paths;      // per path rule
 };
 
 class InjectionSupervisor {
@@ -34,25 +58,33 @@ public:
   InjectionSupervisor(const InjectionSupervisor&) = delete;
   InjectionSupervisor& operator=(const InjectionSupervisor&) = delete;
 
-  // Stops the thread and returns the injected calls per syscall. Call once the tree is gone:
-  // a call still waiting for an answer would wait until its process is killed.
-  std::map<int, uint64_t> finish();
+  // Stops the thread and returns the injected calls. Call once the tree is gone: a call still
+  // waiting for an answer would wait until its process is killed.
+  SupervisorHits finish();
 
 private:
   void serve();
+  // Answers the notification `request` (a seccomp_notif).
+  void answer(const seccomp_notif& request);
   // True if the call of `pid` to syscall `nr` must be injected.
   bool should_inject(pid_t pid, int nr);
+  // The pseudo-file path rule the call (`nr` by `pid` with `args`) names, or -1.
+  int path_rule_of(pid_t pid, int nr, const std::array<uint64_t, 6>& args);
 
   int m_listener;
   int m_stop;
   SupervisorRules m_rules;
   std::filesystem::path m_self_exe;
-  std::map<int, uint64_t> m_hits;
+  SupervisorHits m_hits;
   std::thread m_thread;
   bool m_finished = false;
 };
 
 // The executable of process `pid` (its /proc/<pid>/exe link), or empty when it is gone.
 std::filesystem::path executable_of(pid_t pid);
+
+// The NUL-terminated string at `address` in the memory of process `pid` (at most `max` bytes),
+// or nullopt when it cannot be read.
+std::optional<std::string> read_string(pid_t pid, uint64_t address, size_t max = 4096);
 
 } // namespace explorer

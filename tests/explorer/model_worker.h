@@ -1,9 +1,14 @@
 #pragma once
 // An in-memory app for strategy tests: which verdict bits break it, which only break it
 // together, which injection keeps another call from being made, which calls happen at startup.
+// Sub-feature and pseudo-file bits are named by tokens (token() below) in `required_items` and
+// `fail_together_items`, which whole-syscall bits may join too.
 
 #include "explorer/worker.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -14,6 +19,18 @@ namespace lupa_test {
 
 using Bit = std::pair<int, core::Injection>;
 
+// The token of a whole-syscall bit, a sub-feature bit, a pseudo-file bit.
+inline std::string token(const Bit& bit) {
+  return fmt::format("sys:{}:{}", bit.first, core::to_string(bit.second));
+}
+inline std::string token(const core::ArgRule& r) {
+  return fmt::format("arg:{}:{}:{:#x}:{:#x}:{}:{:#x}:{}", r.nr, r.arg, r.value, r.mask, r.arg2,
+                     r.value2, core::to_string(r.injection));
+}
+inline std::string token(const core::PathRule& r) {
+  return fmt::format("path:{}:{}", r.path, core::to_string(r.action));
+}
+
 struct AppModel {
   std::set<Bit> required;       // the app fails whenever this bit's call is injected
   std::set<Bit> startup_fatal;  // ... and dies at startup (subset of required)
@@ -23,6 +40,8 @@ struct AppModel {
   std::set<int> startup_calls;  // calls made before the app is ready
   std::set<int> never_called;   // calls discovery saw but probes never make
   std::map<Bit, unsigned> flaky_every; // this required-looking bit fails one run in N
+  std::set<std::string> required_items;                   // tokens: fails whenever injected
+  std::vector<std::set<std::string>> fail_together_items; // each member alone works, all fail
 };
 
 class ModelWorker : public explorer::Worker {
@@ -55,6 +74,34 @@ public:
       out.works = false;
       return out;
     }
+    // Every token injected and exercised: whole syscalls, argument rules, path rules.
+    std::set<std::string> tokens;
+    for (const Bit& bit : active) {
+      tokens.insert(token(bit));
+    }
+    for (const core::ArgRule& rule : probe.args) {
+      bool called = !m_model.never_called.contains(rule.nr);
+      out.arg_hits.push_back(called ? 1 : 0);
+      if (called) {
+        tokens.insert(token(rule));
+      }
+    }
+    for (const core::PathRule& rule : probe.paths) {
+      out.path_hits.push_back(1);
+      tokens.insert(token(rule));
+    }
+    if (!probe.count_hits) {
+      out.arg_hits.clear();
+    }
+    bool items_fail = false;
+    for (const std::string& t : tokens) {
+      items_fail = items_fail || m_model.required_items.contains(t);
+    }
+    for (const std::set<std::string>& together : m_model.fail_together_items) {
+      items_fail =
+          items_fail || std::all_of(together.begin(), together.end(),
+                                    [&](const std::string& t) { return tokens.contains(t); });
+    }
     if (probe.until_ready) {
       for (const Bit& bit : active) {
         if (m_model.startup_fatal.contains(bit)) {
@@ -69,7 +116,7 @@ public:
       out.ended = core::ProbeEnd::ready;
       return out;
     }
-    bool fails = false;
+    bool fails = items_fail;
     for (const Bit& bit : active) {
       bool defused = false;
       for (const auto& [defuser, defusee] : m_model.defuses) {

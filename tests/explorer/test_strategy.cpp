@@ -1,9 +1,11 @@
 // The exploration strategies against in-memory apps: group testing must reach the verdicts of
 // one-at-a-time testing (Loupe's), with fewer runs when few bits fail.
 
+#include "core/subfeatures.h"
 #include "explorer/strategy.h"
-#include "model_worker.h"
 #include "util/error.h"
+
+#include "model_worker.h"
 
 #include <gtest/gtest.h>
 
@@ -59,6 +61,7 @@ ModelRun explore_model(const AppModel& model, int n, Strategy strategy, size_t w
   options.strategy = strategy;
   options.screening = screening;
   options.replicas = replicas;
+  options.parts.collective = false; // run counts here are the strategy's own
   ModelRun run;
   run.result = explore(discovery_of(n), pool, options);
   run.runs = run.result.stats.probe_runs;
@@ -121,6 +124,7 @@ TEST(LoupeStrategy, TriesEveryStubThenEveryFakeOneAtATime) {
   WorkerPool pool = pool_of(model, 2);
   ExploreOptions options;
   options.strategy = Strategy::loupe;
+  options.parts.collective = false;
   core::ExploreResult result = explore(discovery_of(3), pool, options);
   const auto& probes = static_cast<ModelWorker&>(*pool[0]).probes();
   ASSERT_EQ(probes.size(), 6u);
@@ -295,7 +299,11 @@ TEST(Exploration, ReportsProgressUpToTheTotal) {
   WorkerPool pool = pool_of(model, 1);
   std::vector<Progress> seen;
   ExploreOptions options;
-  options.progress = [&](const Progress& p) { seen.push_back(p); };
+  options.progress = [&](const Progress& p) {
+    if (p.part == "syscalls") {
+      seen.push_back(p);
+    }
+  };
   explore(discovery_of(5), pool, options);
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.back().settled, 10u);
@@ -320,4 +328,256 @@ TEST(Exploration, ABrokenWorkerStopsTheExploration) {
   EXPECT_THROW(explore(discovery_of(3), pool, {}), util::Fatal);
   WorkerPool empty;
   EXPECT_THROW(explore(discovery_of(3), empty, {}), util::Fatal);
+}
+
+// ---- sub-features, pseudo-files, the collective check ------------------------------------
+
+namespace {
+
+// A discovery with syscalls 0..n-1 plus sub-features of 16 (ioctl: values), 9 (mmap: flag
+// bits and a masked type on one argument) and pseudo-files.
+core::Discovery deep_discovery(int n) {
+  core::Discovery d = discovery_of(n);
+  for (uint64_t request : {0x5401, 0x5413, 0x5421, 0x5451}) {
+    d.features[{16, 1, request, 0xffffffff}] = 2;
+  }
+  d.features[{9, 2, 0x1, 0x1}] = 5;                                 // PROT_READ
+  d.features[{9, 2, 0x2, 0x2}] = 3;                                 // PROT_WRITE
+  d.features[{9, 3, 0x2, 0xf}] = 4;                                 // MAP_PRIVATE
+  d.features[{9, 3, 0x20, 0x20}] = 4;                               // MAP_ANONYMOUS
+  core::FeatureKey sockopt{54, 1, 1, 0xffffffff, 2, 2, 0xffffffff}; // SOL_SOCKET:SO_REUSEADDR
+  d.features[sockopt] = 1;
+  for (const char* path : {"/proc/self/maps", "/sys/devices/system/cpu/online", "/dev/null",
+                           "/proc/1234/stat", "/proc/99/stat"}) {
+    d.paths[path] = {1, {"openat"}};
+  }
+  return d;
+}
+
+core::ArgRule rule(const core::FeatureKey& key, Injection injection) {
+  return core::arg_rule(key, injection);
+}
+
+// Verdicts of features and paths, as lines.
+std::string deep_verdicts(const core::ExploreResult& r) {
+  std::string out;
+  for (const core::FeatureResult& f : r.features) {
+    out += fmt::format("{}:{}:{:#x}:{:#x}:{} {}/{}\n", f.syscall, f.arg, f.value, f.mask, f.arg2,
+                       core::to_string(f.stub.merged()), core::to_string(f.fake.merged()));
+  }
+  for (const core::PathResult& p : r.paths) {
+    out += fmt::format("{} {}/{}\n", p.path, core::to_string(p.enoent.merged()),
+                       core::to_string(p.empty.merged()));
+  }
+  return out;
+}
+
+core::ExploreResult explore_deep(const AppModel& model, int n, Strategy strategy, size_t workers,
+                                 bool collective, WorkerPool* keep = nullptr) {
+  WorkerPool pool = pool_of(model, workers);
+  ExploreOptions options;
+  options.priors = FailurePriors{};
+  options.strategy = strategy;
+  options.parts.collective = collective;
+  core::ExploreResult result = explore(deep_discovery(n), pool, options);
+  if (keep != nullptr) {
+    *keep = std::move(pool);
+  }
+  return result;
+}
+
+// Whether the model app works with everything of `set` injected at once.
+bool model_works(const AppModel& model, const core::InjectionSet& set) {
+  core::Probe probe;
+  probe.stub = set.stubbed;
+  probe.fake = set.faked;
+  for (const core::FeatureKey& k : set.stubbed_features) {
+    probe.args.push_back(rule(k, Injection::stub));
+  }
+  for (const core::FeatureKey& k : set.faked_features) {
+    probe.args.push_back(rule(k, Injection::fake));
+  }
+  for (const std::string& p : set.enoent_paths) {
+    probe.paths.push_back({p, core::PathAction::enoent});
+  }
+  for (const std::string& p : set.empty_paths) {
+    probe.paths.push_back({p, core::PathAction::empty});
+  }
+  ModelWorker worker(model);
+  return worker.run(probe).works;
+}
+
+} // namespace
+
+TEST(DeepExploration, FeaturesAndPathsGetOneAtATimeVerdictsInGroups) {
+  std::mt19937 rng(7);
+  core::Discovery d = deep_discovery(6);
+  std::vector<std::string> tokens;
+  for (const auto& [key, count] : d.features) {
+    for (Injection inj : {Injection::stub, Injection::fake}) {
+      tokens.push_back(lupa_test::token(rule(key, inj)));
+    }
+  }
+  for (std::string p :
+       {"/proc/self/maps", "/sys/devices/system/cpu/online", "/dev/null", "/proc/[pid]/stat"}) {
+    for (core::PathAction a : {core::PathAction::enoent, core::PathAction::empty}) {
+      tokens.push_back(lupa_test::token(core::PathRule{p, a}));
+    }
+  }
+  std::uniform_int_distribution<size_t> pick(0, tokens.size() - 1);
+  for (int trial = 0; trial < 40; ++trial) {
+    AppModel model;
+    for (int k = 0; k < trial % 5; ++k) {
+      model.required_items.insert(tokens[pick(rng)]);
+    }
+    model.fail_together_items.push_back({tokens[pick(rng)], tokens[pick(rng)]});
+    core::ExploreResult loupe = explore_deep(model, 6, Strategy::loupe, 1, false);
+    core::ExploreResult group = explore_deep(model, 6, Strategy::group, 1 + trial % 3, false);
+    ASSERT_EQ(deep_verdicts(group), deep_verdicts(loupe)) << "trial " << trial;
+    for (const std::string& t : model.required_items) {
+      EXPECT_NE(deep_verdicts(loupe).find("fails"), std::string::npos) << t;
+    }
+  }
+}
+
+TEST(DeepExploration, PidPathsAreOnePatternAndSubFeaturesKeepTheirSymbols) {
+  AppModel model;
+  core::ExploreResult r = explore_deep(model, 3, Strategy::group, 1, false);
+  ASSERT_EQ(r.paths.size(), 4u) << "two /proc/<pid>/stat paths are one pattern";
+  EXPECT_EQ(r.paths[0].path, "/dev/null");
+  EXPECT_EQ(r.paths[1].path, "/proc/[pid]/stat");
+  EXPECT_EQ(r.paths[1].count, 2u);
+  ASSERT_EQ(r.features.size(), 9u);
+  auto tcgets = std::find_if(r.features.begin(), r.features.end(),
+                             [](const core::FeatureResult& f) { return f.value == 0x5401; });
+  ASSERT_NE(tcgets, r.features.end());
+  EXPECT_EQ(tcgets->symbol, "TCGETS");
+  EXPECT_EQ(tcgets->stub.merged(), Verdict::works);
+  auto sockopt = std::find_if(r.features.begin(), r.features.end(),
+                              [](const core::FeatureResult& f) { return f.arg2 == 2; });
+  ASSERT_NE(sockopt, r.features.end());
+  EXPECT_EQ(sockopt->symbol, "SOL_SOCKET:SO_REUSEADDR");
+  EXPECT_GT(r.stats.runs["sub-features-group"] + r.stats.runs["sub-features-single"], 0u);
+  EXPECT_GT(r.stats.runs["pseudo-files-group"] + r.stats.runs["pseudo-files-single"], 0u);
+}
+
+TEST(DeepExploration, AGroupNeverHoldsTwoRulesOneCallCouldMatch) {
+  AppModel model;
+  WorkerPool pool;
+  explore_deep(model, 4, Strategy::group, 1, false, &pool);
+  const auto& probes = static_cast<ModelWorker&>(*pool[0]).probes();
+  size_t grouped = 0;
+  for (const core::Probe& p : probes) {
+    grouped += p.args.size() > 1 ? 1 : 0;
+    for (size_t i = 0; i < p.args.size(); ++i) {
+      for (size_t k = i + 1; k < p.args.size(); ++k) {
+        const core::ArgRule& a = p.args[i];
+        const core::ArgRule& b = p.args[k];
+        EXPECT_TRUE(core::exclusive({a.nr, a.arg, a.value, a.mask, a.arg2, a.value2, a.mask2},
+                                    {b.nr, b.arg, b.value, b.mask, b.arg2, b.value2, b.mask2}))
+            << p.describe();
+      }
+    }
+    std::set<std::string> paths;
+    for (const core::PathRule& r : p.paths) {
+      EXPECT_TRUE(paths.insert(r.path).second) << "one rule per path: " << p.describe();
+    }
+  }
+  EXPECT_GT(grouped, 0u) << "sub-features were grouped";
+}
+
+TEST(DeepExploration, LoupeTriesEachFeatureAndPathAloneOnTheFirstWorker) {
+  AppModel model;
+  WorkerPool pool;
+  core::ExploreResult r = explore_deep(model, 2, Strategy::loupe, 2, false, &pool);
+  const auto& probes = static_cast<ModelWorker&>(*pool[0]).probes();
+  EXPECT_EQ(static_cast<ModelWorker&>(*pool[1]).runs(), 0u);
+  // 2 syscalls x 2, 9 features x 2, 4 path patterns x 2.
+  ASSERT_EQ(probes.size(), 4u + 18u + 8u);
+  for (const core::Probe& p : probes) {
+    EXPECT_EQ(p.stub.size() + p.fake.size() + p.args.size() + p.paths.size(), 1u) << p.describe();
+  }
+  EXPECT_EQ(probes[4].args.front().injection, Injection::stub);
+  EXPECT_EQ(probes[4 + 9].args.front().injection, Injection::fake);
+  EXPECT_EQ(probes[22].paths.front().action, core::PathAction::enoent);
+  EXPECT_EQ(probes[26].paths.front().action, core::PathAction::empty);
+  EXPECT_GT(r.stats.step_seconds.count("sub-features"), 0u);
+  EXPECT_GT(r.stats.step_seconds.count("pseudo-files"), 0u);
+}
+
+TEST(CollectiveCheck, HoldsWhenNothingConflicts) {
+  AppModel model;
+  model.required = {{1, Injection::stub}};
+  core::ExploreResult r = explore_deep(model, 4, Strategy::group, 2, true);
+  EXPECT_TRUE(r.collective.ran);
+  EXPECT_EQ(r.collective.all_stubs_work, true);
+  EXPECT_EQ(r.collective.all_fakes_work, true);
+  EXPECT_EQ(r.collective.stubs_and_fakes_work, true);
+  EXPECT_EQ(r.collective.final_works, true);
+  EXPECT_TRUE(r.collective.conflicts.empty());
+  EXPECT_EQ(r.collective.runs, 3u);
+  EXPECT_EQ(r.collective.left_out.size(), 0u);
+}
+
+TEST(CollectiveCheck, FindsTheSmallestConflictsAndLeavesOneMemberOut) {
+  for (size_t workers : {1, 3}) {
+    AppModel model;
+    std::string a = lupa_test::token(Bit{0, Injection::stub});
+    std::string b = lupa_test::token(Bit{3, Injection::stub});
+    core::FeatureKey tiocgwinsz{16, 1, 0x5413, 0xffffffff};
+    std::string c = lupa_test::token(rule(tiocgwinsz, Injection::stub));
+    std::string d = lupa_test::token(core::PathRule{"/dev/null", core::PathAction::enoent});
+    std::string e = lupa_test::token(Bit{5, Injection::fake});
+    std::string f = lupa_test::token(core::PathRule{"/proc/self/maps", core::PathAction::empty});
+    model.fail_together_items = {{a, b}, {c, d, a}, {e, f}};
+    core::ExploreResult r = explore_deep(model, 8, Strategy::group, workers, true);
+    const core::CollectiveCheck& check = r.collective;
+    EXPECT_EQ(check.all_stubs_work, false);
+    EXPECT_EQ(check.all_fakes_work, false);
+    EXPECT_EQ(check.final_works, true);
+    ASSERT_GE(check.conflicts.size(), 2u);
+    // Every conflict really fails, and without any one member it works (minimal).
+    for (const core::InjectionSet& conflict : check.conflicts) {
+      EXPECT_FALSE(model_works(model, conflict));
+      EXPECT_GE(conflict.size(), 2u) << "every member works alone";
+    }
+    // The stub conflict {0, 3} and the fake one {5 faked, maps empty} are found as such.
+    core::InjectionSet stub_pair;
+    stub_pair.stubbed = {0, 3};
+    EXPECT_NE(std::find(check.conflicts.begin(), check.conflicts.end(), stub_pair),
+              check.conflicts.end());
+    core::InjectionSet fake_pair;
+    fake_pair.faked = {5};
+    fake_pair.empty_paths = {"/proc/self/maps"};
+    EXPECT_NE(std::find(check.conflicts.begin(), check.conflicts.end(), fake_pair),
+              check.conflicts.end());
+    // What is left after leaving out works together.
+    EXPECT_EQ(check.left_out.size(), check.conflicts.size());
+    EXPECT_EQ(check.left_out.empty_paths, std::vector<std::string>{"/proc/self/maps"})
+        << "pseudo-files go before syscalls";
+    EXPECT_GT(r.stats.step_seconds.count("collective"), 0u);
+    // One-at-a-time verdicts are untouched by the check.
+    EXPECT_EQ(r.find(0)->stub.merged(), Verdict::works);
+    EXPECT_EQ(r.find(3)->stub.merged(), Verdict::works);
+  }
+}
+
+TEST(CollectiveCheck, AVerdictThatDoesNotHoldAgainIsAConflictOfOne) {
+  AppModel model;
+  model.flaky_every[{2, Injection::fake}] = 2; // passes alone once, fails the next run
+  WorkerPool pool = pool_of(model, 1);
+  ExploreOptions options;
+  options.priors = FailurePriors{};
+  options.strategy = Strategy::loupe;
+  options.parts.features = false;
+  options.parts.paths = false;
+  core::ExploreResult r = explore(discovery_of(1, 2), pool, options);
+  ASSERT_EQ(r.find(2)->fake.merged(), Verdict::works);
+  EXPECT_EQ(r.collective.all_fakes_work, false);
+  ASSERT_FALSE(r.collective.conflicts.empty());
+  core::InjectionSet alone;
+  alone.faked = {2};
+  EXPECT_EQ(r.collective.conflicts.front(), alone);
+  EXPECT_EQ(r.collective.left_out, alone);
+  EXPECT_EQ(r.collective.final_works, true) << "the stub verdict still holds";
 }
