@@ -13,6 +13,19 @@ add_library(lupa::seccomp STATIC IMPORTED)
 set_target_properties(lupa::seccomp PROPERTIES IMPORTED_LOCATION ${SECCOMP_STATIC}
   INTERFACE_INCLUDE_DIRECTORIES ${SECCOMP_INCLUDE})
 
+# capstone and libelf (static analysis) are linked statically as well, for the same reason.
+find_library(CAPSTONE_STATIC libcapstone.a REQUIRED)
+find_path(CAPSTONE_INCLUDE capstone/capstone.h REQUIRED)
+add_library(lupa::capstone STATIC IMPORTED)
+set_target_properties(lupa::capstone PROPERTIES IMPORTED_LOCATION ${CAPSTONE_STATIC}
+  INTERFACE_INCLUDE_DIRECTORIES ${CAPSTONE_INCLUDE})
+find_library(ELF_STATIC libelf.a REQUIRED)
+find_library(Z_STATIC libz.a REQUIRED)
+find_path(ELF_INCLUDE gelf.h REQUIRED)
+add_library(lupa::elf STATIC IMPORTED)
+set_target_properties(lupa::elf PROPERTIES IMPORTED_LOCATION ${ELF_STATIC}
+  INTERFACE_INCLUDE_DIRECTORIES ${ELF_INCLUDE} INTERFACE_LINK_LIBRARIES ${Z_STATIC})
+
 # fmt is used header-only: Debian ships no libfmt.a, and the explorer must be static.
 find_path(FMT_INCLUDE fmt/format.h REQUIRED)
 add_library(lupa::fmt INTERFACE IMPORTED)

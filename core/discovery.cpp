@@ -40,6 +40,7 @@ void to_json(nlohmann::json& j, const Discovery& d) {
        {"startup", std::move(startup)},
        {"features", std::move(features)},
        {"paths", std::move(paths)},
+       {"libraries", d.libraries},
        {"complete", d.complete},
        {"lost_events", d.lost_events},
        {"incomplete_reason", d.incomplete_reason},
@@ -75,6 +76,7 @@ void from_json(const nlohmann::json& j, Discovery& d) {
     use.syscalls = p.value("syscalls", std::set<std::string>{});
     d.paths[p.at("path").get<std::string>()] = std::move(use);
   }
+  d.libraries = j.value("libraries", std::set<std::string>{});
   d.complete = j.value("complete", true);
   d.lost_events = j.value("lost_events", uint64_t{0});
   d.incomplete_reason = j.value("incomplete_reason", "");

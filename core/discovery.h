@@ -43,6 +43,9 @@ struct Discovery {
   std::map<int, uint64_t> startup;
   std::map<FeatureKey, uint64_t> features;
   std::map<std::string, PathUse> paths; // under /proc, /sys, /dev
+  // Shared objects the app tried to open (dlopen() included), as named; empty when the
+  // backend does not record them. Static analysis reads those that exist.
+  std::set<std::string> libraries;
   bool complete = true;                // false when events were lost or a map filled up
   uint64_t lost_events = 0;
   std::string incomplete_reason;       // why complete is false

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 namespace core {
 
@@ -198,6 +199,26 @@ std::string write_pseudo_files_csv(const std::vector<PathResult>& paths) {
     out += fmt::format("{},{},{},{},{}\n", csv_field(p.path), p.count,
                        csv_field(util::join(p.syscalls, ";")), to_string(p.enoent.merged()),
                        to_string(p.empty.merged()));
+  }
+  return out;
+}
+
+std::string write_coverage_csv(const ExploreResult& result) {
+  std::set<int> statically;
+  if (result.static_syscalls) {
+    statically.insert(result.static_syscalls->begin(), result.static_syscalls->end());
+  }
+  std::vector<int> required = result.required();
+  std::set<int> all = statically;
+  for (const SyscallResult& s : result.syscalls) {
+    all.insert(s.nr);
+  }
+  std::string out = "# syscall, name, static, used, required\n";
+  for (int nr : all) {
+    bool used = result.find(nr) != nullptr;
+    bool needed = std::find(required.begin(), required.end(), nr) != required.end();
+    out += fmt::format("{},{},{},{},{}\n", nr, SyscallTable::get().name(nr),
+                       yn(statically.contains(nr)), yn(used), yn(needed));
   }
   return out;
 }

@@ -16,6 +16,9 @@
 // pseudo_files.csv:  `# path, count, syscalls, enoent, empty`: the path (pid components as
 //                    [pid]/[tid]), calls seen, the calls naming it separated by ';', and whether
 //                    the app works with the path missing (ENOENT) and with it an empty file.
+// coverage.csv:      `# syscall, name, static, used, required`, Y/N, one row per syscall that
+//                    static analysis found or the app used: static is a superset of used,
+//                    used of required; static=Y used=N is a call the workload never exercised.
 //
 // The reader accepts the drift found in the published database (../shared/loupedb-2023/
 // SOURCE.md): a missing header, a missing final newline, 336 rows, non-exclusive flags, and
@@ -68,5 +71,8 @@ std::string write_features_csv(const std::vector<FeatureResult>& features);
 
 // pseudo_files.csv text for `paths` (see above).
 std::string write_pseudo_files_csv(const std::vector<PathResult>& paths);
+
+// coverage.csv text for `result` (see above); its static set must be known.
+std::string write_coverage_csv(const ExploreResult& result);
 
 } // namespace core

@@ -65,6 +65,16 @@ size_t InjectionSet::size() const {
          enoent_paths.size() + empty_paths.size();
 }
 
+std::vector<int> ExploreResult::required() const {
+  std::vector<int> out;
+  for (const SyscallResult& s : syscalls) {
+    if (s.stub.merged() == Verdict::fails && s.fake.merged() == Verdict::fails) {
+      out.push_back(s.nr);
+    }
+  }
+  return out;
+}
+
 namespace {
 
 nlohmann::json key_json(const FeatureKey& k) {

@@ -154,6 +154,8 @@ struct ExploreResult {
   const SyscallResult* find(int nr) const;
   // Syscalls whose verdicts are unstable in either bit.
   std::vector<int> unstable() const;
+  // Syscalls the app cannot do without: both verdicts "fails".
+  std::vector<int> required() const;
 };
 
 void to_json(nlohmann::json& j, const ExploreResult& result);

@@ -173,6 +173,20 @@ bool exclusive(const FeatureKey& a, const FeatureKey& b) {
                  b.mask2, b.value2);
 }
 
+bool is_shared_object_path(std::string_view path) {
+  std::string_view name = path.substr(path.rfind('/') + 1);
+  size_t at = name.find(".so");
+  if (at == 0 || at == std::string_view::npos) {
+    return false;
+  }
+  // "x.so", or "x.so.1.2": a version of digits and dots (not "ld.so.cache").
+  std::string_view version = name.substr(at + 3);
+  return version.empty() ||
+         (version[0] == '.' && std::all_of(version.begin(), version.end(), [](char c) {
+            return c == '.' || (c >= '0' && c <= '9');
+          }));
+}
+
 FeatureResult feature_result(const FeatureKey& key, uint64_t count) {
   FeatureResult f;
   f.nr = key.nr;

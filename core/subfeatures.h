@@ -64,6 +64,10 @@ std::vector<int> path_syscalls();
 // the call (absolute; not normalized).
 bool is_pseudo_file_path(std::string_view path);
 
+// True if `path` names a shared object ("libnuma.so.1", "/usr/lib/x.so"): the calls that open
+// one are what discovery reports as libraries.
+bool is_shared_object_path(std::string_view path);
+
 // The symbolic name of the value of `key` where the system headers give one ("TCGETS",
 // "F_SETFL", "PROT_READ", "SOL_SOCKET:SO_REUSEADDR", "FUTEX_WAIT|FUTEX_PRIVATE_FLAG"), else "".
 std::string feature_symbol(const FeatureKey& key);

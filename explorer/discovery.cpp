@@ -77,6 +77,7 @@ public:
   // What the calls selected and named (read once tracing is over).
   const std::map<core::FeatureKey, uint64_t>& features() const { return m_features; }
   const std::map<std::string, core::PathUse>& paths() const { return m_paths; }
+  const std::set<std::string>& libraries() const { return m_libraries; }
   uint64_t unreadable_paths() const { return m_unreadable_paths; }
   uint64_t out_of_range() const { return m_out_of_range; }
 
@@ -206,14 +207,18 @@ private:
       return;
     }
     std::optional<std::string> path = read_string(event.tid, event.args[*path_arg]);
-    if (path && core::is_pseudo_file_path(*path)) {
+    if (!path) {
+      ++m_unreadable_paths;
+    } else if (core::is_pseudo_file_path(*path)) {
       core::PathUse& use = m_paths[*path];
       ++use.count;
       use.syscalls.insert(core::SyscallTable::get().name(event.nr));
-    } else if (!path) {
-      ++m_unreadable_paths;
+    } else if (is_open(event.nr) && core::is_shared_object_path(*path)) {
+      m_libraries.insert(*path);
     }
   }
+
+  static bool is_open(int nr) { return nr == SYS_open || nr == SYS_openat || nr == SYS_openat2; }
 
   pid_t m_root;
   std::optional<std::filesystem::path> m_only_consider;
@@ -225,6 +230,7 @@ private:
   uint64_t m_out_of_range = 0;
   std::map<core::FeatureKey, uint64_t> m_features;
   std::map<std::string, core::PathUse> m_paths;
+  std::set<std::string> m_libraries;
   uint64_t m_unreadable_paths = 0;
 };
 
@@ -336,6 +342,7 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
   d.counts = tracer.counts();
   d.features = tracer.features();
   d.paths = tracer.paths();
+  d.libraries = tracer.libraries();
   if (tracer.unreadable_paths() != 0) {
     util::log::verbose("discovery: {} path arguments could not be read (bad pointers)",
                        tracer.unreadable_paths());

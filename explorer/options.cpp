@@ -56,6 +56,11 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
   bool sequential = false;
   bool discover_only = false;
   bool worker = false;
+  bool static_only = false;
+  bool no_features = false;
+  bool no_paths = false;
+  bool no_collective = false;
+  bool no_static = false;
   bool no_strace = false;
 
   app.add_option("-b", binary, "The program to explore (Loupe: the test binary)")->required();
@@ -109,6 +114,15 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
                  "tracing the app again");
   app.add_flag("--worker", worker,
                "Serve probes as JSON lines on stdin/stdout (used by lupa's runner)");
+  app.add_flag("--static-only", static_only,
+               "Only analyse the binary and its libraries statically; print the JSON");
+  app.add_flag("--no-features", no_features,
+               "Do not explore sub-features (ioctl requests, fcntl commands, socket domains...)");
+  app.add_flag("--no-pseudo-files", no_paths,
+               "Do not explore the pseudo-files (/proc, /sys, /dev) the app names");
+  app.add_flag("--no-collective", no_collective, "Do not check the working verdicts all at once");
+  app.add_flag("--no-static", no_static,
+               "Do not analyse the binary statically (no static_binary.csv)");
   app.add_flag("--no-strace", no_strace, "Accepted for Loupe compatibility (lupa never uses strace)");
   app.add_flag_function(
       "-v,--verbose", [&](int64_t count) { options.verbosity = count >= 2 ? 3 : 2; },
@@ -121,10 +135,18 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (discover_only && worker) {
-    return app.exit(CLI::ValidationError("--discover-only and --worker exclude each other"));
+  if (int(discover_only) + int(worker) + int(static_only) > 1) {
+    return app.exit(
+        CLI::ValidationError("--discover-only, --worker and --static-only exclude each other"));
   }
-  options.action = worker ? Action::worker : discover_only ? Action::discover_only : Action::explore;
+  options.action = worker          ? Action::worker
+                   : discover_only ? Action::discover_only
+                   : static_only   ? Action::static_only
+                                   : Action::explore;
+  options.parts.features = !no_features;
+  options.parts.paths = !no_paths;
+  options.parts.collective = !no_collective;
+  options.static_analysis = !no_static;
   options.app.binary = binary;
   if (!test_script.empty()) {
     options.app.test_script = test_script;

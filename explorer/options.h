@@ -4,6 +4,7 @@
 //
 //   lupa-explore [--output-csv] [-t TEST_SCRIPT] [--timeout S] [--test-sequential]
 //                [--only-consider BIN] [--replicas N] [--out DIR] -b BINARY -- ARGS...
+//   lupa-explore --static-only -b BINARY     (static analysis JSON on stdout)
 
 #include "explorer/config.h"
 #include "explorer/strategy.h"
@@ -21,6 +22,7 @@ enum class Action {
   explore,       // baseline, discovery, exploration, result files
   discover_only, // discovery only; the Discovery JSON on stdout (for the runner)
   worker,        // serve probes: the JSON-lines protocol of core/probe.h on stdin/stdout
+  static_only,   // static analysis only; its JSON on stdout (for the runner)
 };
 
 struct Options {
@@ -37,6 +39,8 @@ struct Options {
   int verbosity = 1;                        // 0 quiet, 1 normal, 2 verbose, 3 debug
   bool startup_given = false;               // --readiness was given explicitly
   bool isolate_net = false;                 // --isolate-net
+  ExploreParts parts;                       // --no-features, --no-pseudo-files, --no-collective
+  bool static_analysis = true;              // --no-static
 };
 
 // Loupe's location for result files: `data/` in the run directory (here, the current one), as

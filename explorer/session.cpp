@@ -1,21 +1,25 @@
 #include "explorer/session.h"
 
 #include "core/dyn_csv.h"
+#include "core/subfeatures.h"
 #include "core/syscalls.h"
 #include "explorer/baseline.h"
 #include "explorer/cancel.h"
 #include "explorer/discovery.h"
 #include "explorer/local_worker.h"
+#include "explorer/static_analysis.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strings.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
 #include <unistd.h>
 
 #include <chrono>
 #include <iostream>
+#include <set>
 
 namespace explorer {
 
@@ -43,9 +47,12 @@ public:
         util::log::level() >= util::log::Level::verbose) {
       return; // quiet, or verbose already prints every probe
     }
-    std::string line = fmt::format("exploring: {}/{} verdicts, {} runs, {} elapsed{}", p.settled,
-                                   p.total, p.runs, clock_text(p.elapsed),
-                                   p.eta > 0 ? ", ~" + clock_text(p.eta) + " left" : "");
+    std::string line =
+        p.total == 0
+            ? fmt::format("{} check: {} runs, {} elapsed", p.part, p.runs, clock_text(p.elapsed))
+            : fmt::format("exploring {}: {}/{} verdicts, {} runs, {} elapsed{}", p.part, p.settled,
+                          p.total, p.runs, clock_text(p.elapsed),
+                          p.eta > 0 ? ", ~" + clock_text(p.eta) + " left" : "");
     if (m_tty) {
       std::string text = "\rlupa: " + line + "\033[K";
       [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
@@ -98,6 +105,34 @@ std::string names_of(const std::vector<int>& numbers) {
   return util::join(names, ", ");
 }
 
+// `set` in one line: "stub{a,b} fake{c} stub(ioctl TCGETS) missing(/proc/x) empty(/dev/y)".
+std::string set_text(const core::InjectionSet& set) {
+  std::vector<std::string> parts;
+  if (!set.stubbed.empty()) {
+    parts.push_back("stub{" + names_of(set.stubbed) + "}");
+  }
+  if (!set.faked.empty()) {
+    parts.push_back("fake{" + names_of(set.faked) + "}");
+  }
+  auto features = [&](const char* how, const std::vector<core::FeatureKey>& keys) {
+    for (const core::FeatureKey& k : keys) {
+      std::string symbol = core::feature_symbol(k);
+      parts.push_back(
+          fmt::format("{}({} {})", how, core::SyscallTable::get().name(k.nr),
+                      symbol.empty() ? fmt::format("arg{}={:#x}", k.arg, k.value) : symbol));
+    }
+  };
+  features("stub", set.stubbed_features);
+  features("fake", set.faked_features);
+  for (const std::string& p : set.enoent_paths) {
+    parts.push_back("missing(" + p + ")");
+  }
+  for (const std::string& p : set.empty_paths) {
+    parts.push_back("empty(" + p + ")");
+  }
+  return util::join(parts, " ");
+}
+
 // The discovery JSON at `path` (as --discover-only prints it).
 util::Result<core::Discovery> read_discovery(const std::filesystem::path& path) {
   TRY_ASSIGN(std::string text, util::read_file(path));
@@ -106,6 +141,23 @@ util::Result<core::Discovery> read_discovery(const std::filesystem::path& path) 
   } catch (const nlohmann::json::exception& e) {
     return util::error(fmt::format("{}: not a discovery JSON: {}", path.string(), e.what()));
   }
+}
+
+int static_only(const Options& options) {
+  std::vector<std::string> loaded;
+  if (!options.discovery.empty()) {
+    util::Result<core::Discovery> discovery = read_discovery(options.discovery);
+    if (!discovery) {
+      throw util::Fatal(discovery.error());
+    }
+    loaded.assign(discovery->libraries.begin(), discovery->libraries.end());
+  }
+  util::Result<StaticAnalysis> analysis = analyze_static(options.app.binary, loaded);
+  if (!analysis) {
+    throw util::Fatal(analysis.error());
+  }
+  std::cout << nlohmann::json(*analysis).dump(2) << std::endl;
+  return 0;
 }
 
 int discover_only(const Options& options) {
@@ -175,8 +227,29 @@ int explore_app(const Options& options) {
     util::log::warn("discovery is incomplete: {}", discovery->incomplete_reason);
   }
 
-  // Exploration: every used syscall stubbed and faked, judged by the test script.
+  // Static analysis: what the binary (the --only-consider one, for a harness) and its libraries
+  // can call, to tell which reachable calls the workload never exercised.
+  std::optional<StaticAnalysis> analysis;
+  double static_seconds = 0;
+  if (options.static_analysis) {
+    step = Clock::now();
+    std::filesystem::path target = app.only_consider.value_or(app.binary);
+    std::vector<std::string> loaded(discovery->libraries.begin(), discovery->libraries.end());
+    util::Result<StaticAnalysis> analysed = analyze_static(target, loaded);
+    static_seconds = seconds_since(step);
+    if (analysed) {
+      analysis = std::move(*analysed);
+      util::log::info("static analysis: {} syscalls reachable in {} objects ({:.1f} s)",
+                      analysis->syscalls.size(), analysis->objects.size(), static_seconds);
+    } else {
+      util::log::warn("static analysis skipped: {}", analysed.error());
+    }
+  }
+
+  // Exploration: every used syscall, sub-feature and pseudo-file, judged by the test script,
+  // then all working verdicts at once.
   ExploreOptions explore_options;
+  explore_options.parts = options.parts;
   explore_options.strategy = options.strategy;
   explore_options.replicas = options.replicas;
   util::Result<std::vector<int>> only = syscall_numbers(options.only_syscalls);
@@ -191,8 +264,11 @@ int explore_app(const Options& options) {
           : Screening::no;
   ProgressDisplay display;
   explore_options.progress = [&](const Progress& p) { display.update(p); };
-  util::log::info("exploration: {} strategy, {} worker(s), {} replica(s)",
-                  to_string(options.strategy), pool.size(), options.replicas);
+  util::log::info("exploration: {} strategy, {} worker(s), {} replica(s); {} sub-features, {} "
+                  "pseudo-files",
+                  to_string(options.strategy), pool.size(), options.replicas,
+                  options.parts.features ? discovery->features.size() : 0,
+                  options.parts.paths ? discovery->paths.size() : 0);
   result = explore(*discovery, pool, explore_options);
   display.done();
 
@@ -208,12 +284,22 @@ int explore_app(const Options& options) {
   result.stats.runs["baseline"] = baseline->runs;
   result.stats.step_seconds["baseline"] = baseline_seconds;
   result.stats.step_seconds["discovery"] = discovery_seconds;
+  if (analysis) {
+    result.static_syscalls = analysis->syscalls;
+    result.stats.step_seconds["static"] = static_seconds;
+  }
   result.stats.step_seconds["total"] = seconds_since(start);
   std::string json = nlohmann::json(result).dump(2) + "\n";
   std::string csv = core::write_dyn_csv(core::dyn_rows(result));
   std::vector<std::pair<std::string, std::string>> files{{"results.json", json}};
   if (options.output_csv) {
     files.emplace_back("dyn.csv", csv);
+    files.emplace_back("features.csv", core::write_features_csv(result.features));
+    files.emplace_back("pseudo_files.csv", core::write_pseudo_files_csv(result.paths));
+    if (result.static_syscalls) {
+      files.emplace_back("static_binary.csv", core::write_static_csv(*result.static_syscalls));
+      files.emplace_back("coverage.csv", core::write_coverage_csv(result));
+    }
   }
   if (util::Result<void> written = write_files_atomically(options.out, files); !written) {
     throw util::Fatal(written.error());
@@ -253,6 +339,8 @@ int run_session(Options& options) {
   }
   case Action::discover_only:
     return discover_only(options);
+  case Action::static_only:
+    return static_only(options);
   case Action::explore:
     return explore_app(options);
   }
@@ -324,6 +412,74 @@ std::string summary_text(const core::ExploreResult& result) {
   section("Unstable (replicas disagree)", unstable);
   if (!untested.empty()) {
     section("Not explored", untested);
+  }
+  out += depth_text(result);
+  return out;
+}
+
+std::string depth_text(const core::ExploreResult& result) {
+  std::string out;
+  auto verdicts = [](const char* a, const core::Replicas& ra, const char* b,
+                     const core::Replicas& rb) {
+    return fmt::format("{} {}, {} {}", a, core::to_string(ra.merged()), b,
+                       core::to_string(rb.merged()));
+  };
+  if (!result.features.empty()) {
+    out += fmt::format("Sub-features: {}\n", result.features.size());
+    for (const core::FeatureResult& f : result.features) {
+      std::string what = f.symbol.empty() ? fmt::format("arg{}={:#x}", f.arg, f.value) : f.symbol;
+      out +=
+          fmt::format("  {} {}: {}\n", f.syscall, what, verdicts("stub", f.stub, "fake", f.fake));
+    }
+  }
+  if (!result.paths.empty()) {
+    out += fmt::format("Pseudo-files: {}\n", result.paths.size());
+    for (const core::PathResult& p : result.paths) {
+      out += fmt::format("  {}: {}\n", p.path, verdicts("missing", p.enoent, "empty", p.empty));
+    }
+  }
+  if (result.static_syscalls) {
+    std::set<int> statically(result.static_syscalls->begin(), result.static_syscalls->end());
+    std::vector<int> never_exercised;
+    std::vector<int> missed;
+    for (int nr : statically) {
+      if (result.find(nr) == nullptr) {
+        never_exercised.push_back(nr);
+      }
+    }
+    for (const core::SyscallResult& s : result.syscalls) {
+      if (!statically.contains(s.nr)) {
+        missed.push_back(s.nr);
+      }
+    }
+    out += fmt::format("Static {} / used {} / required {} (static analysis, workload, "
+                       "exploration)\n",
+                       statically.size(), result.syscalls.size(), result.required().size());
+    if (!never_exercised.empty()) {
+      out += fmt::format("Coverage warning: {} statically reachable syscalls were never "
+                         "exercised by the workload\n  {}\n",
+                         never_exercised.size(), names_of(never_exercised));
+    }
+    if (!missed.empty()) {
+      out += fmt::format("Used but not found by static analysis: {}\n  {}\n", missed.size(),
+                         names_of(missed));
+    }
+  }
+  const core::CollectiveCheck& c = result.collective;
+  if (c.ran) {
+    auto word = [](const std::optional<bool>& v) {
+      return v ? (*v ? "works" : "fails") : "nothing to check";
+    };
+    out += fmt::format("Collective check: all stubs {}, all fakes {}, both {}; {} conflicts\n",
+                       word(c.all_stubs_work), word(c.all_fakes_work), word(c.stubs_and_fakes_work),
+                       c.conflicts.size());
+    for (const core::InjectionSet& conflict : c.conflicts) {
+      out += "  conflict: " + set_text(conflict) + "\n";
+    }
+    if (c.left_out.size() > 0) {
+      out += fmt::format("  left out so the rest works together ({}): {}\n", word(c.final_works),
+                         set_text(c.left_out));
+    }
   }
   return out;
 }

@@ -1,7 +1,10 @@
 #pragma once
 // One lupa-explore run, end to end, as named steps:
-//   validate -> baseline -> discovery -> exploration -> result files (dyn.csv, results.json)
-// plus the two modes the runner drives inside containers (--discover-only, --worker).
+//   validate -> baseline -> discovery -> static analysis -> exploration (explorer::explore():
+//   syscalls, sub-features, pseudo-files, collective check) -> result files (results.json; with
+//   --output-csv dyn.csv, features.csv, pseudo_files.csv, static_binary.csv, coverage.csv)
+// plus the three modes the runner drives inside containers (--discover-only, --worker,
+// --static-only).
 
 #include "core/result.h"
 #include "explorer/options.h"
@@ -20,8 +23,13 @@ int run_session(Options& options);
 // input. A malformed request or a failing probe gets an error reply; serving goes on.
 void serve_worker(Worker& worker, std::istream& in, std::ostream& out);
 
-// Loupe's human summary of `result` (used, required, stub-only, fake-only, both, unstable).
+// Loupe's human summary of `result` (used, required, stub-only, fake-only, both, unstable),
+// followed by depth_text().
 std::string summary_text(const core::ExploreResult& result);
+
+// The summary below syscall granularity: sub-feature and pseudo-file verdicts, the static /
+// used / required sets side by side with the coverage warning, the collective check.
+std::string depth_text(const core::ExploreResult& result);
 
 // Writes `files` (name -> content) into `dir` all or nothing: every file is written to a
 // temporary name first, then all are renamed. `dir` is created if needed.
