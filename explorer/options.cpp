@@ -57,6 +57,7 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
   bool discover_only = false;
   bool worker = false;
   bool static_only = false;
+  bool no_syscalls = false;
   bool no_features = false;
   bool no_paths = false;
   bool no_collective = false;
@@ -116,6 +117,8 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
                "Serve probes as JSON lines on stdin/stdout (used by lupa's runner)");
   app.add_flag("--static-only", static_only,
                "Only analyse the binary and its libraries statically; print the JSON");
+  app.add_flag("--no-syscalls", no_syscalls,
+               "Do not explore whole syscalls (dyn.csv then marks every used one as required)");
   app.add_flag("--no-features", no_features,
                "Do not explore sub-features (ioctl requests, fcntl commands, socket domains...)");
   app.add_flag("--no-pseudo-files", no_paths,
@@ -143,6 +146,7 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
                    : discover_only ? Action::discover_only
                    : static_only   ? Action::static_only
                                    : Action::explore;
+  options.parts.syscalls = !no_syscalls;
   options.parts.features = !no_features;
   options.parts.paths = !no_paths;
   options.parts.collective = !no_collective;

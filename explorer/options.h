@@ -39,7 +39,7 @@ struct Options {
   int verbosity = 1;                        // 0 quiet, 1 normal, 2 verbose, 3 debug
   bool startup_given = false;               // --readiness was given explicitly
   bool isolate_net = false;                 // --isolate-net
-  ExploreParts parts;                       // --no-features, --no-pseudo-files, --no-collective
+  ExploreParts parts; // --no-syscalls, --no-features, --no-pseudo-files, --no-collective
   bool static_analysis = true;              // --no-static
 };
 

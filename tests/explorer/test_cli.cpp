@@ -180,3 +180,115 @@ TEST_F(Cli, CtrlCStopsCleanly) {
   EXPECT_FALSE(std::filesystem::exists(out()));
   EXPECT_FALSE(lupa_test::process_running(testprog().string() + " serve 18082"));
 }
+
+TEST_F(Cli, ExploresBelowSyscallGranularityAndWritesTheFilesBesideDynCsv) {
+  // ls --color=auto asks TCGETS whether it writes to a terminal; the test wants plain lines.
+  std::filesystem::path test =
+      script(m_dir.path(), "plain.sh",
+             "#!/bin/sh\ngrep -qx bin \"$1\" && ! grep -q \"$(printf '\\033')\" \"$1\"\n");
+  lupa_test::CommandResult r = run_shell(
+      explore_command(fmt::format("-q --output-csv --test-sequential -t {} --out {} -b ls -- "
+                                  "--color=auto /usr",
+                                  test.string(), out().string())),
+      m_dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* file : {"dyn.csv", "features.csv", "pseudo_files.csv", "static_binary.csv",
+                           "coverage.csv", "results.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(out() / file)) << file;
+  }
+  std::string features = slurp(out() / "features.csv");
+  EXPECT_TRUE(features.starts_with(
+      "# syscall, name, arg, value, mask, symbol, count, stub, fake, arg2, value2, mask2\n"));
+  EXPECT_NE(features.find("16,ioctl,1,0x5401,0xffffffff,TCGETS,"), std::string::npos) << features;
+  EXPECT_TRUE(
+      slurp(out() / "pseudo_files.csv").starts_with("# path, count, syscalls, enoent, empty\n"));
+  core::ExploreResult result =
+      nlohmann::json::parse(slurp(out() / "results.json")).get<core::ExploreResult>();
+  auto tcgets = std::find_if(result.features.begin(), result.features.end(),
+                             [](const core::FeatureResult& f) { return f.symbol == "TCGETS"; });
+  ASSERT_NE(tcgets, result.features.end());
+  EXPECT_EQ(tcgets->stub.merged(), core::Verdict::works) << "not a terminal: as on a file";
+  EXPECT_EQ(tcgets->fake.merged(), core::Verdict::fails) << "a terminal: colours and columns";
+  EXPECT_EQ(result.find(16)->fake.merged(), core::Verdict::fails) << "ioctl faked whole";
+  ASSERT_TRUE(result.static_syscalls);
+  util::Result<std::vector<int>> statically =
+      core::parse_static_csv(slurp(out() / "static_binary.csv"), "static_binary.csv");
+  ASSERT_TRUE(statically) << statically.error();
+  EXPECT_EQ(*statically, *result.static_syscalls);
+  for (const core::SyscallResult& s : result.syscalls) {
+    EXPECT_TRUE(std::binary_search(statically->begin(), statically->end(), s.nr))
+        << s.name << " used but not found statically";
+  }
+  std::string coverage = slurp(out() / "coverage.csv");
+  EXPECT_NE(coverage.find(",read,Y,Y,Y\n"), std::string::npos) << coverage;
+  EXPECT_NE(coverage.find(",Y,N,N\n"), std::string::npos) << "reachable, never exercised";
+  EXPECT_TRUE(result.collective.ran);
+  EXPECT_EQ(result.collective.final_works, true);
+  for (const char* step : {"syscalls", "sub-features", "pseudo-files", "static", "collective"}) {
+    EXPECT_GT(result.stats.step_seconds[step], 0.0) << step;
+  }
+}
+
+TEST_F(Cli, StaticOnlyPrintsTheAnalysis) {
+  lupa_test::CommandResult r = run_shell(explore_command("--static-only -b ls"), m_dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json analysis = nlohmann::json::parse(r.out);
+  EXPECT_EQ(analysis["binary"], "/usr/bin/ls");
+  std::set<std::string> names;
+  for (const nlohmann::json& s : analysis["syscalls"]) {
+    names.insert(s["name"].get<std::string>());
+  }
+  for (const char* call : {"read", "write", "openat", "getdents64", "exit_group", "execve"}) {
+    EXPECT_TRUE(names.contains(call)) << call;
+  }
+  std::set<std::string> roles;
+  for (const nlohmann::json& o : analysis["objects"]) {
+    roles.insert(o["role"].get<std::string>());
+  }
+  EXPECT_EQ(roles, (std::set<std::string>{"binary", "interpreter", "library"}));
+  // With a discovery, the libraries the program opened at run time are read too.
+  lupa_test::CommandResult d = run_shell(
+      explore_command("--discover-only --test-sequential -b /usr/bin/ps -- aux"), m_dir.path());
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  std::ofstream(m_dir.path() / "ps.json") << d.out;
+  lupa_test::CommandResult ps =
+      run_shell(explore_command("--static-only --discovery " + (m_dir.path() / "ps.json").string() +
+                                " -b /usr/bin/ps"),
+                m_dir.path());
+  ASSERT_EQ(ps.exit_code, 0) << ps.err;
+  EXPECT_NE(ps.out.find("\"role\": \"loaded\""), std::string::npos) << "libnuma, by dlopen";
+
+  std::filesystem::path shell_script = script(m_dir.path(), "app.sh", "#!/bin/sh\necho hi\n");
+  lupa_test::CommandResult bad =
+      run_shell(explore_command("--static-only -b " + shell_script.string()), m_dir.path());
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_EQ(lines(bad.err), 1) << bad.err;
+  EXPECT_NE(bad.err.find("is not an ELF file"), std::string::npos) << bad.err;
+  EXPECT_TRUE(bad.out.empty());
+}
+
+TEST_F(Cli, WorkerModeAppliesArgumentAndPathRules) {
+  std::filesystem::path test =
+      script(m_dir.path(), "version.sh", "#!/bin/sh\ngrep -q 'Linux version' \"$1\"\n");
+  std::ofstream(m_dir.path() / "requests")
+      << R"({"id": 1, "probe": {"paths": [{"path": "/proc/version", "action": "enoent"}]}}
+{"id": 2, "probe": {"paths": [{"path": "/proc/cpuinfo", "action": "empty"}]}}
+{"id": 3, "probe": {"args": [{"nr": 9, "arg": 3, "value": 32, "mask": 32, "injection": "stub"}]}}
+{"id": 4, "probe": {"args": [{"nr": 16, "arg": 1, "value": 21537, "mask": 4294967295, "injection": "fake"}], "count_hits": true}}
+{"id": 5, "probe": {"paths": [{"path": "proc/version", "action": "enoent"}]}}
+)";
+  lupa_test::CommandResult r =
+      run_shell(explore_command("--worker --test-sequential -t " + test.string() +
+                                " -b /bin/cat -- /proc/version"),
+                m_dir.path(), m_dir.path() / "requests");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> replies = util::split(util::trim(r.out), '\n');
+  ASSERT_EQ(replies.size(), 6u) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(replies[1])["outcome"]["works"], false);
+  EXPECT_EQ(nlohmann::json::parse(replies[1])["outcome"]["path_hits"], nlohmann::json({1}));
+  EXPECT_EQ(nlohmann::json::parse(replies[2])["outcome"]["works"], true);
+  EXPECT_EQ(nlohmann::json::parse(replies[3])["outcome"]["works"], false) << "no anonymous memory";
+  EXPECT_EQ(nlohmann::json::parse(replies[4])["outcome"]["works"], true);
+  EXPECT_EQ(nlohmann::json::parse(replies[4])["outcome"]["arg_hits"], nlohmann::json({0}));
+  EXPECT_TRUE(nlohmann::json::parse(replies[5]).contains("error")) << "a relative path rule";
+}

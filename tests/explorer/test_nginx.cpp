@@ -7,10 +7,16 @@
 #include "explorer/baseline.h"
 #include "explorer/discovery.h"
 #include "explorer/local_worker.h"
+#include "explorer/spawn.h"
 #include "explorer/strategy.h"
+
 #include "explorer_testutil.h"
 
 #include <gtest/gtest.h>
+
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 using namespace explorer;
@@ -111,4 +117,80 @@ TEST_F(Nginx, GroupTestingFindsTheOneAtATimeVerdicts) {
             << one_at_a_time.stats.step_seconds["exploration"] << " s; group "
             << group.stats.probe_runs << " runs, " << group.stats.step_seconds["exploration"]
             << " s\n";
+}
+
+TEST_F(Nginx, SubFeaturesAndPseudoFilesGetOneAtATimeVerdictsAndHoldTogether) {
+  if (!can_isolate_network()) {
+    GTEST_SKIP() << "each probe needs its own network namespace (CAP_SYS_ADMIN): a faked "
+                    "SO_REUSEADDR works on a fresh port only";
+  }
+  m_config.net = NetIsolation::per_run;
+  LocalWorker worker(m_config, "nginx");
+  util::Result<Baseline> baseline = check_baseline(worker, m_config);
+  ASSERT_TRUE(baseline) << baseline.error();
+  DiscoveryOptions discovery_options;
+  discovery_options.expect_ports = baseline->ports;
+  discovery_options.expect_processes = baseline->processes;
+  util::Result<core::Discovery> discovery = discover(m_config, discovery_options);
+  ASSERT_TRUE(discovery) << discovery.error();
+  core::FeatureKey reuseaddr{SYS_setsockopt, 1,         SOL_SOCKET, 0xffffffff, 2,
+                             SO_REUSEADDR,   0xffffffff};
+  ASSERT_TRUE(discovery->features.contains(reuseaddr));
+  ASSERT_TRUE(discovery->paths.contains("/sys/devices/system/cpu/online")) << "glibc's nprocs";
+
+  WorkerPool pool;
+  for (int i = 0; i < 2; ++i) {
+    pool.push_back(std::make_unique<LocalWorker>(m_config, fmt::format("nginx-{}", i)));
+  }
+  ExploreOptions options;
+  options.parts.syscalls = false;
+  options.only_feature_syscalls = {SYS_ioctl, SYS_fcntl, SYS_setsockopt, SYS_socket, SYS_prctl};
+  options.expect_ports = baseline->ports;
+  options.expect_processes = baseline->processes;
+  options.strategy = Strategy::loupe;
+  options.parts.collective = false;
+  core::ExploreResult one_at_a_time = explore(*discovery, pool, options);
+  options.strategy = Strategy::group;
+  options.screening = Screening::yes;
+  options.parts.collective = true;
+  core::ExploreResult group = explore(*discovery, pool, options);
+
+  auto verdicts = [](const core::ExploreResult& r) {
+    std::string out;
+    for (const core::FeatureResult& f : r.features) {
+      out += fmt::format("{} {} {:#x}: {}/{}\n", f.syscall, f.symbol, f.value,
+                         core::to_string(f.stub.merged()), core::to_string(f.fake.merged()));
+    }
+    for (const core::PathResult& p : r.paths) {
+      out += fmt::format("{}: {}/{}\n", p.path, core::to_string(p.enoent.merged()),
+                         core::to_string(p.empty.merged()));
+    }
+    return out;
+  };
+  EXPECT_EQ(verdicts(group), verdicts(one_at_a_time));
+  auto feature = [&](const core::FeatureKey& key) {
+    auto it = std::find_if(group.features.begin(), group.features.end(),
+                           [&](const core::FeatureResult& f) { return f.key() == key; });
+    return it == group.features.end() ? nullptr : &*it;
+  };
+  const core::FeatureResult* reuse = feature(reuseaddr);
+  ASSERT_NE(reuse, nullptr);
+  EXPECT_EQ(reuse->symbol, "SOL_SOCKET:SO_REUSEADDR");
+  EXPECT_EQ(reuse->stub.merged(), core::Verdict::fails) << "nginx stops when it cannot set it";
+  EXPECT_EQ(reuse->fake.merged(), core::Verdict::works) << "a fresh port needs no reuse";
+  const core::FeatureResult* fionbio = feature({SYS_ioctl, 1, FIONBIO, 0xffffffff});
+  ASSERT_NE(fionbio, nullptr);
+  EXPECT_EQ(fionbio->stub.merged(), core::Verdict::fails) << "ngx_nonblocking() checks it";
+  const core::FeatureResult* mmap_read = feature({SYS_mmap, 2, PROT_READ, PROT_READ});
+  ASSERT_NE(mmap_read, nullptr);
+  EXPECT_EQ(mmap_read->stub.merged(), core::Verdict::untested) << "not in only_feature_syscalls";
+  EXPECT_TRUE(group.collective.ran);
+  EXPECT_EQ(group.collective.final_works, true);
+  std::cout << "nginx: " << group.features.size() << " sub-features ("
+            << options.only_feature_syscalls.size() << " syscalls explored), " << group.paths.size()
+            << " pseudo-files; one at a time " << one_at_a_time.stats.probe_runs << " runs, "
+            << one_at_a_time.stats.step_seconds["exploration"] << " s; group "
+            << group.stats.probe_runs << " runs, " << group.stats.step_seconds["exploration"]
+            << " s; collective " << (group.collective.conflicts.empty() ? "held" : "conflicts")
+            << " in " << group.collective.runs << " runs\n";
 }

@@ -79,6 +79,23 @@ TEST(CommandLine, LupasOwnFlags) {
   EXPECT_EQ(o.action, Action::worker);
 }
 
+TEST(CommandLine, DepthFlags) {
+  Options o;
+  ASSERT_EQ(parse({"-b", "x"}, o), std::nullopt);
+  EXPECT_TRUE(o.parts.syscalls && o.parts.features && o.parts.paths && o.parts.collective);
+  EXPECT_TRUE(o.static_analysis) << "every part runs by default";
+  Options off;
+  ASSERT_EQ(parse({"--no-syscalls", "--no-features", "--no-pseudo-files", "--no-collective",
+                   "--no-static", "-b", "x"},
+                  off),
+            std::nullopt);
+  EXPECT_FALSE(off.parts.syscalls || off.parts.features || off.parts.paths ||
+               off.parts.collective || off.static_analysis);
+  Options analysis;
+  ASSERT_EQ(parse({"--static-only", "-b", "/usr/sbin/nginx"}, analysis), std::nullopt);
+  EXPECT_EQ(analysis.action, Action::static_only);
+}
+
 TEST(CommandLine, RejectsBadUsage) {
   Options o;
   testing::internal::CaptureStderr();
@@ -88,6 +105,7 @@ TEST(CommandLine, RejectsBadUsage) {
   EXPECT_NE(parse({"--replicas", "0", "-b", "x"}, o), std::nullopt);
   EXPECT_NE(parse({"--partial-support", "-b", "x"}, o), std::nullopt);
   EXPECT_NE(parse({"--worker", "--discover-only", "-b", "x"}, o), std::nullopt);
+  EXPECT_NE(parse({"--static-only", "--worker", "-b", "x"}, o), std::nullopt);
   EXPECT_EQ(parse({"--help"}, o), 0);
   testing::internal::GetCapturedStdout();
   testing::internal::GetCapturedStderr();

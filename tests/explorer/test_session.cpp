@@ -50,3 +50,41 @@ TEST(Summary, SortsSyscallsLikeLoupe) {
             std::string::npos)
       << text;
 }
+
+TEST(Summary, ShowsTheDepthAndTheCoverageWarning) {
+  core::ExploreResult r;
+  r.syscalls = {{0, "read", 5, {{false}}, {{false}}}, {16, "ioctl", 1, {{true}}, {{false}}}};
+  core::FeatureResult tcgets{16, "ioctl", 1, 0x5401, 0xffffffff, "TCGETS", 1, {{true}}, {{false}}};
+  r.features = {tcgets};
+  r.paths = {{"/proc/[pid]/stat", 3, {"openat"}, {{false}}, {{true}}}};
+  r.static_syscalls = std::vector<int>{0, 1, 16, 39};
+  r.collective.ran = true;
+  r.collective.all_stubs_work = false;
+  r.collective.all_fakes_work = true;
+  r.collective.stubs_and_fakes_work = false;
+  core::InjectionSet conflict;
+  conflict.stubbed = {16};
+  conflict.enoent_paths = {"/proc/self/maps"};
+  r.collective.conflicts = {conflict};
+  r.collective.left_out.enoent_paths = {"/proc/self/maps"};
+  r.collective.final_works = true;
+  std::string text = depth_text(r);
+  EXPECT_NE(text.find("Sub-features: 1\n  ioctl TCGETS: stub works, fake fails\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  /proc/[pid]/stat: missing fails, empty works\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Static 4 / used 2 / required 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("Coverage warning: 2 statically reachable syscalls were never exercised "
+                      "by the workload\n  write, getpid\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Collective check: all stubs fails, all fakes works, both fails; 1 "
+                      "conflicts\n  conflict: stub{ioctl} missing(/proc/self/maps)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("left out so the rest works together (works): missing(/proc/self/maps)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(summary_text(r).find(text), std::string::npos);
+}
