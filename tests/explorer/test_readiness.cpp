@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 using namespace explorer;
 using std::chrono::milliseconds;
 
@@ -56,6 +58,11 @@ TEST(ProcNet, IgnoresGarbage) {
 
 TEST(ProcNet, SeesOurOwnSockets) {
   EXPECT_FALSE(tree_listening({}).any);
+  // The kernel adds up a thread's CPU time at scheduler ticks: a test process that just
+  // started may not have had one yet. Run past a few ticks first.
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
+  for (volatile uint64_t spin = 0; std::chrono::steady_clock::now() < until; spin = spin + 1) {
+  }
   TreeActivity self = tree_activity({::getpid()});
   EXPECT_GT(self.cpu_ns, 0u);
   EXPECT_TRUE(self.runnable) << "this thread is running";
