@@ -3,7 +3,11 @@
 #include "explorer/procfs.h"
 #include "explorer/readiness.h"
 
+#include "util/fs.h"
+
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 using namespace explorer;
 using std::chrono::milliseconds;
@@ -101,4 +105,25 @@ TEST(ReadyDecision, WithoutASignatureListeningAndQuietOrJustQuiet) {
   EXPECT_EQ(ready_decision(seen({}, 1, 1050, 1050, 1100), none, config), true)
       << "alive and quiet";
   EXPECT_EQ(ready_decision(seen({}, 1, 0, 0, 10001), none, config), false) << "busy forever";
+}
+
+TEST(LogWatch, MatchesCompleteLinesAsTheyGrow) {
+  util::TempDir dir("lupa-test-logwatch");
+  std::filesystem::path log = dir.path() / "out.log";
+  explorer::LogWatch watch(log, "^Ready on port [0-9]+$");
+  EXPECT_FALSE(watch.matched()) << "no file yet";
+  ASSERT_TRUE(util::write_file_atomic(log, "booting\nReady on port"));
+  EXPECT_FALSE(watch.matched()) << "the line is not complete yet";
+  std::ofstream(log, std::ios::app) << " 6379\nmore\n";
+  EXPECT_TRUE(watch.matched());
+  EXPECT_TRUE(watch.matched()) << "stays matched";
+}
+
+TEST(LogWatch, BadPatternsAreNamed) {
+  util::Result<void> bad = explorer::check_pattern("([a-z", "--ready-log");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("--ready-log: '([a-z' is not a valid regular expression"),
+            std::string::npos)
+      << bad.error();
+  EXPECT_TRUE(explorer::check_pattern("Ready.*accept", "--ready-log"));
 }
