@@ -4,6 +4,7 @@
 // plus the two modes the runner drives inside containers (--discover-only, --worker).
 
 #include "core/result.h"
+#include "explorer/baseline.h"
 #include "explorer/options.h"
 #include "explorer/worker.h"
 
@@ -11,6 +12,12 @@
 #include <string>
 
 namespace explorer {
+
+// The exploration settings for `app` once its baseline is known (readiness learnt from
+// `baseline`, screening where it is safe): what lupa-explore and the runner both use.
+ExploreOptions explore_options_for(const Baseline& baseline, const AppConfig& app,
+                                   Strategy strategy, unsigned replicas,
+                                   std::vector<int> only_syscalls);
 
 // Runs what `options` asks for; returns the exit code. Throws util::Fatal on errors.
 int run_session(Options& options);
