@@ -10,7 +10,7 @@ proxy=http://127.0.0.1:8080
 backend=http://127.0.0.1:8081
 for tool in curl wrk lighttpd; do command -v $tool >/dev/null || exit 200; done
 
-fail() { echo "haproxy test: $*"; exit 1; }
+fail() { echo "haproxy test: $*" | tr "\n" " "; echo; exit 1; }  # on one line: lupa quotes the last line
 
 lighttpd -D -f /etc/lighttpd/lupa-backend.conf </dev/null >/dev/null 2>&1 &
 backend_pid=$!

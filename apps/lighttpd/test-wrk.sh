@@ -7,7 +7,7 @@ set -u
 base=http://127.0.0.1:8080
 command -v curl >/dev/null && command -v wrk >/dev/null || exit 200
 
-fail() { echo "lighttpd test: $*"; exit 1; }
+fail() { echo "lighttpd test: $*" | tr "\n" " "; echo; exit 1; }  # on one line: lupa quotes the last line
 
 page=$(curl -sS --max-time 2 "$base/" 2>&1) || fail "GET /: $page"
 grep -q 'lupa-lighttpd-index: served by lighttpd' <<<"$page" || fail "GET /: not the index page"

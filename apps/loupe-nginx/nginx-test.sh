@@ -5,7 +5,7 @@
 set -u
 command -v curl >/dev/null && command -v wrk >/dev/null || exit 200
 
-fail() { echo "nginx test: $*"; exit 1; }
+fail() { echo "nginx test: $*" | tr "\n" " "; echo; exit 1; }  # on one line: lupa quotes the last line
 
 page=$(curl -sS --max-time 2 http://localhost:80/index.nginx-debian.html 2>&1) || fail "GET: $page"
 grep -q '<h1>Welcome to nginx!</h1>' <<<"$page" || fail "GET: not nginx's default page"

@@ -8,7 +8,7 @@ set -u
 server=127.0.0.1:11211
 for tool in memcping memccp memccat memcslap; do command -v $tool >/dev/null || exit 200; done
 
-fail() { echo "memcached test: $*"; exit 1; }
+fail() { echo "memcached test: $*" | tr "\n" " "; echo; exit 1; }  # on one line: lupa quotes the last line
 
 timeout 2 memcping --servers=$server >/dev/null 2>&1 || fail "memcping: no answer from $server"
 

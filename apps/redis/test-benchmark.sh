@@ -7,7 +7,7 @@ set -u
 port=6379
 command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null || exit 200
 
-fail() { echo "redis test: $*"; exit 1; }
+fail() { echo "redis test: $*" | tr "\n" " "; echo; exit 1; }  # on one line: lupa quotes the last line
 cli() { timeout 2 redis-cli -h 127.0.0.1 -p "$port" "$@" 2>&1; }
 
 pong=$(cli PING) || fail "PING failed: $pong"
