@@ -47,7 +47,9 @@ public:
       : m_root(root), m_only_consider(config.only_consider), m_observer(observer) {
     // The app's first execve, made by lupa's child, counts as the app's own call unless
     // --only-consider names another binary (then the harness made it).
-    m_root_counts_exec = !m_only_consider || *m_only_consider == config.binary;
+    std::error_code ec;
+    m_root_counts_exec =
+        !m_only_consider || *m_only_consider == std::filesystem::canonical(config.binary, ec);
   }
 
   // Seizes the root and serves events until every tracee is gone. `attached` receives the

@@ -223,7 +223,10 @@ util::Result<void> validate(Options& options) {
   if (!util::is_executable_file(binary)) {
     return util::error(fmt::format("binary '{}' is not an executable file", binary.string()));
   }
-  app.binary = std::filesystem::canonical(binary, ec);
+  // Absolute, but under the name given: programs such as redis-server (a symlink to
+  // redis-check-rdb) or busybox decide what to be from argv[0]. Identity checks
+  // (--only-consider) compare canonical paths.
+  app.binary = std::filesystem::absolute(binary, ec).lexically_normal();
   if (app.test_script) {
     std::filesystem::path script = std::filesystem::absolute(*app.test_script, ec);
     if (!std::filesystem::exists(script, ec)) {

@@ -232,3 +232,13 @@ TEST_F(LocalWorkerTest, ReadyOnceTheLogLineAppears) {
   EXPECT_FALSE(never.works);
   EXPECT_FALSE(lupa_test::process_running("sleep 4321"));
 }
+
+TEST_F(LocalWorkerTest, TheAppRunsUnderTheNameItWasGiven) {
+  // A program reached through a symlink sees the symlink's name as argv[0] (busybox, redis).
+  std::filesystem::path link = m_dir.path() / "called-by-this-name";
+  std::filesystem::create_symlink("/bin/sh", link);
+  AppConfig config = sequential(link, {"-c", "echo \"I am $0\""}, "I am .*called-by-this-name");
+  LocalWorker worker(config, "w");
+  core::ProbeOutcome outcome = worker.run({});
+  EXPECT_TRUE(outcome.works) << outcome.note;
+}

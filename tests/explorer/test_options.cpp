@@ -128,6 +128,16 @@ TEST_F(Validation, FindsTheBinaryLikeAShellAndMakesPathsAbsolute) {
   EXPECT_FALSE(std::filesystem::exists(o.out)) << "nothing is created before the run ends";
 }
 
+TEST_F(Validation, KeepsTheNameASymlinkGivesTheBinary) {
+  // Debian's /usr/bin/redis-server is a symlink to redis-check-rdb, and redis chooses what to
+  // be from argv[0]: the app must run under the name it was given.
+  std::filesystem::path link = m_dir.path() / "my-true";
+  std::filesystem::create_symlink("/bin/true", link);
+  Options o = options_for(link);
+  ASSERT_TRUE(validate(o)) << validate(o).error();
+  EXPECT_EQ(o.app.binary, link);
+}
+
 TEST_F(Validation, NamesWhatIsWrongInOneLine) {
   Options missing = options_for(m_dir.path() / "no-such-app");
   EXPECT_EQ(validate(missing).error(),
