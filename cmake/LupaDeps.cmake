@@ -28,7 +28,7 @@ pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)
 pkg_check_modules(LIBELF REQUIRED IMPORTED_TARGET libelf)
 pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
 find_package(SQLiteCpp REQUIRED)
-find_package(Boost 1.74 REQUIRED COMPONENTS filesystem program_options)
+find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)
 
 find_program(GNUPLOT gnuplot)
 find_program(STRACE strace)

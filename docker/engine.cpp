@@ -227,7 +227,7 @@ util::Result<Engine::ImageConfig> Engine::image_config(const std::string& image)
   return config;
 }
 
-std::vector<std::string> Engine::run_args(const ContainerSpec& spec) const {
+std::vector<std::string> run_arguments(const ContainerSpec& spec) {
   std::vector<std::string> args{"run", "--rm", "--pull", "never"};
   if (spec.interactive) {
     args.emplace_back("-i");
@@ -263,7 +263,7 @@ util::Result<ProcessOutput> Engine::run(const ContainerSpec& spec,
   }
   RunSpec run;
   run.program = m_program;
-  run.args = run_args(spec);
+  run.args = run_arguments(spec);
   run.timeout = timeout;
   return run_program(run);
 }
@@ -271,7 +271,7 @@ util::Result<ProcessOutput> Engine::run(const ContainerSpec& spec,
 util::Result<std::unique_ptr<LineProcess>> Engine::start(const ContainerSpec& spec) const {
   ContainerSpec interactive = spec;
   interactive.interactive = true;
-  return LineProcess::start(m_program, run_args(interactive));
+  return LineProcess::start(m_program, run_arguments(interactive));
 }
 
 util::Result<pid_t> Engine::container_pid(const std::string& name) const {

@@ -55,6 +55,10 @@ struct BuildSpec {
   std::map<std::string, std::string> labels;
 };
 
+// The client's `run` arguments for `spec` (the same for Docker and Podman): --rm, --pull never
+// (no registry), the network, labels, read-only mounts, workdir, entrypoint, image, command.
+std::vector<std::string> run_arguments(const ContainerSpec& spec);
+
 class Engine {
 public:
   // The engine `kind`, or the first running one (docker, then podman) when not given. Fails
@@ -87,8 +91,6 @@ public:
   };
   util::Result<ImageConfig> image_config(const std::string& image) const;
 
-  // The `run` arguments of `spec` (for tests and error messages).
-  std::vector<std::string> run_args(const ContainerSpec& spec) const;
   // Runs `spec` to completion (`run --rm`), up to `timeout`; the container is removed even
   // when the run times out or is interrupted.
   util::Result<ProcessOutput> run(const ContainerSpec& spec, std::chrono::milliseconds timeout) const;

@@ -134,7 +134,7 @@ util::Result<void> load_source(Generation& g) {
 }
 
 util::Result<void> open_database(Generation& g) {
-  if (!g.options.commit) {
+  if (!g.options.commit || g.options.discover_only) {
     return {};
   }
   TRY_ASSIGN(db::Store store, db::Store::open(g.options.db, db::CreateMode::create));
@@ -243,9 +243,9 @@ util::Result<void> resolve_app(Generation& g) {
 
 util::Result<void> start_workers(Generation& g) {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  unsigned count = g.strategy == explorer::Strategy::loupe ? 1
-                   : g.options.jobs > 0                    ? g.options.jobs
-                                                           : cores;
+  unsigned count = g.strategy == explorer::Strategy::loupe || g.options.discover_only ? 1
+                   : g.options.jobs > 0                                             ? g.options.jobs
+                                                                                    : cores;
   util::log::info("workers: starting {} container(s) of {}", count, g.image);
   TRY_ASSIGN(g.pool, start_pool(*g.engine, g.setup, count));
   return {};
@@ -402,6 +402,13 @@ util::Result<GenerateResult> generate(const GenerateOptions& options) {
     StepTimer t(g, "discovery");
     TRY(discover(g));
   }
+  if (options.discover_only) {
+    GenerateResult out;
+    out.discovery = std::move(g.discovery);
+    out.workers = static_cast<unsigned>(g.pool.size());
+    g.image_guard->keep();
+    return out;
+  }
   // 10. Exploration: each used syscall stubbed and faked, judged by the test script.
   {
     StepTimer t(g, "exploration");
@@ -416,6 +423,7 @@ util::Result<GenerateResult> generate(const GenerateOptions& options) {
   out.key = files.key();
   out.summary = explorer::summary_text(run.result);
   out.workers = workers;
+  out.discovery = std::move(g.discovery);
   // 12. Commit: the run lands whole in one commit, or not at all.
   if (g.store) {
     TRY_ASSIGN(db::CommitResult committed, g.store->commit_run(run, {.dirty = options.dirty}));

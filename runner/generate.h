@@ -52,6 +52,7 @@ struct GenerateOptions {
   std::filesystem::path explorer;               // lupa-explore (empty: beside this program)
   docker::BaseImageOptions base;
   std::string cmd;                              // the command line, stored as cmd.txt
+  bool discover_only = false;                   // stop after discovery (steps 1-9, one worker)
 };
 
 struct GenerateResult {
@@ -60,6 +61,8 @@ struct GenerateResult {
   std::optional<db::CommitResult> commit; // when committed
   std::string summary;                    // the verdicts, as lupa-explore prints them
   unsigned workers = 0;
+  ContainerDiscovery discovery;           // what discovery found (all that is filled when
+                                          // discover_only)
 };
 
 // Runs the whole flow (see the top of this file). Errors are one line naming what is wrong.

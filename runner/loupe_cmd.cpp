@@ -2,7 +2,6 @@
 
 #include "util/strings.h"
 
-#include <boost/program_options/parsers.hpp>
 #include <fmt/format.h>
 
 #include <iostream>
@@ -24,12 +23,58 @@ bool is_python(const std::string& word) {
 } // namespace
 
 util::Result<std::vector<std::string>> shell_words(const std::string& script) {
-  // Boost.Program_options' split_unix keeps quoted words whole; unbalanced quotes throw.
-  try {
-    return boost::program_options::split_unix(script, " \t\n", "'\"", "\\");
-  } catch (const std::exception& e) {
-    return util::error(fmt::format("cannot split the command into words: {}", e.what()));
+  // Written by hand: Boost's split_unix treats ' and " alike and drops empty words, and
+  // wordexp(3) would expand globs and variables on the host. POSIX quoting only: '...' is
+  // literal, "..." keeps \ before " \ $ ` and newline, a bare \ escapes the next character.
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (size_t i = 0; i < script.size(); ++i) {
+    char c = script[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) {
+        words.push_back(std::move(word));
+        word.clear();
+        in_word = false;
+      }
+      continue;
+    }
+    in_word = true;
+    if (c == '\\') {
+      if (i + 1 < script.size()) {
+        if (script[i + 1] != '\n') {
+          word += script[i + 1];
+        }
+        ++i;
+      }
+    } else if (c == '\'') {
+      size_t end = script.find('\'', i + 1);
+      if (end == std::string::npos) {
+        return util::error("unbalanced single quote in the command");
+      }
+      word += script.substr(i + 1, end - i - 1);
+      i = end;
+    } else if (c == '"') {
+      size_t j = i + 1;
+      for (; j < script.size() && script[j] != '"'; ++j) {
+        if (script[j] == '\\' && j + 1 < script.size() &&
+            std::string_view("\"\\$`\n").find(script[j + 1]) != std::string_view::npos) {
+          ++j;
+        }
+        word += script[j];
+      }
+      if (j >= script.size()) {
+        return util::error("unbalanced double quote in the command");
+      }
+      i = j;
+    } else {
+      word += c;
+    }
   }
+  if (in_word) {
+    words.push_back(std::move(word));
+  }
+  return words;
 }
 
 util::Result<LoupeCommand> parse_loupe_cmd(const std::vector<std::string>& cmd,

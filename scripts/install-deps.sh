@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates ccache curl
   libseccomp-dev libbpf-dev bpftool clang llvm libelf-dev libdw-dev zlib1g-dev
   libgit2-dev libsqlitecpp-dev libsqlite3-dev sqlite3
-  libboost-dev libboost-filesystem-dev libboost-program-options-dev libtomlplusplus-dev libcli11-dev libfmt-dev
+  libboost-dev libboost-filesystem-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev libexpected-dev libcapstone-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox docker.io podman mmdebstrap strace bpftrace linux-perf
