@@ -210,7 +210,7 @@ int run_session(Options& options) {
     AppConfig app = options.app;
     app.scratch = scratch.path();
     LocalWorker worker(app, "worker");
-    serve_worker(worker, std::cin, std::cout);
+    serve_worker(worker, std::cin, std::cout, &app);
     return 0;
   }
   case Action::discover_only:
@@ -221,7 +221,7 @@ int run_session(Options& options) {
   return 1;
 }
 
-void serve_worker(Worker& worker, std::istream& in, std::ostream& out) {
+void serve_worker(Worker& worker, std::istream& in, std::ostream& out, const AppConfig* app) {
   out << nlohmann::json{{"ready", true}}.dump() << std::endl;
   std::string line;
   while (std::getline(in, line)) {
@@ -234,8 +234,23 @@ void serve_worker(Worker& worker, std::istream& in, std::ostream& out) {
       if (request.contains("id")) {
         reply["id"] = request.at("id");
       }
-      core::Probe probe = request.at("probe").get<core::Probe>();
-      reply["outcome"] = worker.run(probe);
+      if (request.contains("discover")) {
+        if (app == nullptr) {
+          throw util::Fatal("this worker does not discover");
+        }
+        const nlohmann::json& d = request.at("discover");
+        DiscoveryOptions options;
+        options.expect_ports = d.value("expect_ports", std::vector<int>{});
+        options.expect_processes = d.value("expect_processes", 0);
+        util::Result<core::Discovery> discovery = discover(*app, options);
+        if (!discovery) {
+          throw util::Fatal(discovery.error());
+        }
+        reply["discovery"] = *discovery;
+      } else {
+        core::Probe probe = request.at("probe").get<core::Probe>();
+        reply["outcome"] = worker.run(probe);
+      }
     } catch (const nlohmann::json::exception& e) {
       reply["error"] = fmt::format("malformed request: {}", e.what());
     } catch (const util::Fatal& e) {

@@ -24,8 +24,10 @@ int run_session(Options& options);
 
 // Serves probes for the runner with `worker`: reads request lines from `in`, writes
 // {"ready": true} then one reply line per request to `out` (core/probe.h); returns at end of
-// input. A malformed request or a failing probe gets an error reply; serving goes on.
-void serve_worker(Worker& worker, std::istream& in, std::ostream& out);
+// input. A malformed request or a failing probe gets an error reply; serving goes on. With
+// `app`, discovery requests are served too (ptrace discovery of that app).
+void serve_worker(Worker& worker, std::istream& in, std::ostream& out,
+                  const AppConfig* app = nullptr);
 
 // Loupe's human summary of `result` (used, required, stub-only, fake-only, both, unstable).
 std::string summary_text(const core::ExploreResult& result);

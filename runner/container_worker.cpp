@@ -76,32 +76,61 @@ ContainerWorker::~ContainerWorker() {
   m_engine->remove_container(m_name);
 }
 
-core::ProbeOutcome ContainerWorker::run(const core::Probe& probe) {
+util::Result<nlohmann::json> ContainerWorker::call(nlohmann::json request,
+                                                   std::chrono::milliseconds limit,
+                                                   const std::string& what) {
   uint64_t id = m_next_id++;
-  nlohmann::json request = {{"id", id}, {"probe", probe}};
+  request["id"] = id;
   if (util::Result<void> written = m_process->write_line(request.dump()); !written) {
-    throw util::Fatal(fmt::format("{}: {}: {}", m_name, written.error(), m_process->stderr_tail()));
+    return util::error(fmt::format("{}: {}: {}", m_name, written.error(), m_process->stderr_tail()));
   }
-  util::Result<std::optional<std::string>> line = m_process->read_line(m_limit);
+  util::Result<std::optional<std::string>> line = m_process->read_line(limit);
   if (!line) {
-    throw util::Fatal(fmt::format("{}: probe {} hung: {}", m_name, probe.describe(), line.error()));
+    return util::error(fmt::format("{}: {} hung: {}", m_name, what, line.error()));
   }
   if (!*line) {
-    throw util::Fatal(fmt::format("{}: the worker container exited during probe {}: {}", m_name,
-                                  probe.describe(), m_process->stderr_tail()));
+    return util::error(fmt::format("{}: the worker container exited during {}: {}", m_name, what,
+                                   m_process->stderr_tail()));
   }
+  nlohmann::json reply;
   try {
-    nlohmann::json reply = nlohmann::json::parse(**line);
+    reply = nlohmann::json::parse(**line);
     if (reply.contains("error")) {
-      throw util::Fatal(fmt::format("{}: {}", m_name, reply.at("error").get<std::string>()));
+      return util::error(fmt::format("{}: {}", m_name, reply.at("error").get<std::string>()));
     }
     if (reply.at("id").get<uint64_t>() != id) {
-      throw util::Fatal(fmt::format("{}: answer to request {} while waiting for {}", m_name,
-                                    reply.at("id").dump(), id));
+      return util::error(fmt::format("{}: answer to request {} while waiting for {}", m_name,
+                                     reply.at("id").dump(), id));
     }
-    return reply.at("outcome").get<core::ProbeOutcome>();
   } catch (const nlohmann::json::exception& e) {
-    throw util::Fatal(fmt::format("{}: malformed answer '{}': {}", m_name, line->value(), e.what()));
+    return util::error(fmt::format("{}: malformed answer '{}': {}", m_name, line->value(), e.what()));
+  }
+  return reply;
+}
+
+core::ProbeOutcome ContainerWorker::run(const core::Probe& probe) {
+  util::Result<nlohmann::json> reply =
+      call({{"probe", probe}}, m_limit, "probe " + probe.describe());
+  if (!reply) {
+    throw util::Fatal(reply.error());
+  }
+  try {
+    return reply->at("outcome").get<core::ProbeOutcome>();
+  } catch (const nlohmann::json::exception& e) {
+    throw util::Fatal(fmt::format("{}: malformed outcome: {}", m_name, e.what()));
+  }
+}
+
+util::Result<core::Discovery> ContainerWorker::discover(const core::Probe& readiness) {
+  nlohmann::json request = {{"discover",
+                             {{"expect_ports", readiness.expect_ports},
+                              {"expect_processes", readiness.expect_processes}}}};
+  // ptrace slows the app and its test: discovery's own timeouts scale, and it may try thrice.
+  TRY_ASSIGN(nlohmann::json reply, call(request, m_limit * 4 * 3, "discovery"));
+  try {
+    return reply.at("discovery").get<core::Discovery>();
+  } catch (const nlohmann::json::exception& e) {
+    return util::error(fmt::format("{}: malformed discovery: {}", m_name, e.what()));
   }
 }
 

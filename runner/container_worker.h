@@ -11,6 +11,7 @@
 #include "explorer/worker.h"
 #include "util/error.h"
 
+#include <nlohmann/json.hpp>
 #include <sys/types.h>
 
 #include <memory>
@@ -58,11 +59,17 @@ public:
 
   // Runs `probe` in the container; throws util::Fatal when the worker breaks.
   core::ProbeOutcome run(const core::Probe& probe) override;
+  // ptrace discovery of the app in the container (readiness as in `probe`'s expect fields).
+  util::Result<core::Discovery> discover(const core::Probe& readiness);
   std::string name() const override { return m_name; }
   // The host pid of the container's first process (lupa-explore --worker).
   pid_t host_pid() const { return m_pid; }
 
 private:
+  // Sends `request` (its "id" is set here) and returns the reply with that id.
+  util::Result<nlohmann::json> call(nlohmann::json request, std::chrono::milliseconds limit,
+                                    const std::string& what);
+
   ContainerWorker(const docker::Engine& engine, std::string name,
                   std::unique_ptr<docker::LineProcess> process, std::chrono::milliseconds limit);
 

@@ -1,7 +1,6 @@
 #include "runner/discovery.h"
 
 #include "core/probe.h"
-#include "explorer/discovery.h"
 #include "tracer/cgroup.h"
 #include "tracer/discovery.h"
 #include "util/log.h"
@@ -118,39 +117,20 @@ util::Result<ContainerDiscovery> discover_ebpf(const ContainerSetup& setup, Cont
   }
 }
 
-util::Result<ContainerDiscovery> discover_ptrace(const docker::Engine& engine,
-                                                 const ContainerSetup& setup) {
-  docker::ContainerSpec spec =
-      explorer_container(setup, {"--discover-only", "-q"}, fmt::format("lupa-{}-discovery", setup.token));
-  auto limit = (setup.app.timeout * explorer::k_discovery_timeout_factor + setup.app.ready_timeout) *
-                   static_cast<int>(k_attempts) +
-               120s;
-  TRY_ASSIGN(docker::ProcessOutput out,
-             engine.run(spec, std::chrono::duration_cast<std::chrono::milliseconds>(limit)));
-  if (out.timed_out) {
-    return util::error("ptrace discovery in the container did not finish in time");
-  }
-  if (out.exit_code != 0) {
-    return util::error(fmt::format("ptrace discovery in the container failed: {}",
-                                   docker::last_lines(out.err, 2)));
-  }
+util::Result<ContainerDiscovery> discover_ptrace(ContainerWorker& worker,
+                                                 const explorer::Baseline& baseline) {
   ContainerDiscovery result;
-  try {
-    result.discovery = nlohmann::json::parse(out.out).get<core::Discovery>();
-  } catch (const nlohmann::json::exception& e) {
-    return util::error(fmt::format("ptrace discovery printed no discovery JSON: {}", e.what()));
-  }
+  TRY_ASSIGN(result.discovery, worker.discover(workload_probe(baseline)));
   result.runs = 1;
   return result;
 }
 
-util::Result<ContainerDiscovery> discover_in_container(const docker::Engine& engine,
-                                                       const ContainerSetup& setup,
+util::Result<ContainerDiscovery> discover_in_container(const ContainerSetup& setup,
                                                        ContainerWorker& worker,
                                                        const explorer::Baseline& baseline,
                                                        DiscoveryBackend backend) {
   if (backend == DiscoveryBackend::ptrace) {
-    return discover_ptrace(engine, setup);
+    return discover_ptrace(worker, baseline);
   }
   util::Result<ContainerDiscovery> ebpf = discover_ebpf(setup, worker, baseline);
   if (ebpf || backend == DiscoveryBackend::ebpf) {
@@ -158,7 +138,7 @@ util::Result<ContainerDiscovery> discover_in_container(const docker::Engine& eng
   }
   util::log::warn("eBPF discovery not used: {}; falling back to ptrace discovery in the container",
                   ebpf.error());
-  TRY_ASSIGN(ContainerDiscovery ptrace, discover_ptrace(engine, setup));
+  TRY_ASSIGN(ContainerDiscovery ptrace, discover_ptrace(worker, baseline));
   ptrace.fallback = ebpf.error();
   return ptrace;
 }

@@ -2,8 +2,9 @@
 // Discovery for the runner: which syscalls does the app make in its container, under its
 // workload? By eBPF from the host when this process may load BPF programs (the container's
 // cgroup, from the exec of the app's binary by the worker's explorer: neither the runtime nor
-// lupa-explore nor the test script is counted), else by ptrace inside a container
-// (`lupa-explore --discover-only`), with a message saying why.
+// lupa-explore nor the test script is counted), else by ptrace in the same container (the
+// worker's explorer traces the app), with a message saying why. Either way the app runs in the
+// first worker's container right after its baseline, like every probe after it.
 
 #include "docker/engine.h"
 #include "explorer/baseline.h"
@@ -30,11 +31,9 @@ struct ContainerDiscovery {
   uint64_t runs = 0;    // app runs it took
 };
 
-// Discovers the syscalls of the app of `setup` with `backend`: eBPF on `worker`'s container
-// (the runner's first worker; the app runs there as a probe, so `baseline`'s readiness
-// applies), or ptrace in a container of its own.
-util::Result<ContainerDiscovery> discover_in_container(const docker::Engine& engine,
-                                                       const ContainerSetup& setup,
+// Discovers the syscalls of the app of `setup` with `backend` in `worker`'s container (the
+// runner's first worker; `baseline`'s readiness applies).
+util::Result<ContainerDiscovery> discover_in_container(const ContainerSetup& setup,
                                                        ContainerWorker& worker,
                                                        const explorer::Baseline& baseline,
                                                        DiscoveryBackend backend);
@@ -43,8 +42,8 @@ util::Result<ContainerDiscovery> discover_in_container(const docker::Engine& eng
 util::Result<ContainerDiscovery> discover_ebpf(const ContainerSetup& setup, ContainerWorker& worker,
                                                const explorer::Baseline& baseline);
 
-// ptrace discovery only, in a container of its own.
-util::Result<ContainerDiscovery> discover_ptrace(const docker::Engine& engine,
-                                                 const ContainerSetup& setup);
+// ptrace discovery only, by `worker`'s explorer in its container.
+util::Result<ContainerDiscovery> discover_ptrace(ContainerWorker& worker,
+                                                 const explorer::Baseline& baseline);
 
 } // namespace runner

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -254,13 +255,33 @@ util::Result<void> start_workers(Generation& g) {
 util::Result<void> check_baseline(Generation& g) {
   util::log::info("baseline: {} {}", g.setup.app.binary.string(), util::join(g.setup.app.args, " "));
   TRY_ASSIGN(g.baseline, explorer::check_baseline(*g.pool.front(), g.setup.app));
+  // Every other worker runs the unmodified app once too: probes then start from the same
+  // container state everywhere (what the app's first run leaves: its directories, pid files),
+  // whichever worker runs them. As in Loupe, runs in one container see what earlier ones left.
+  core::Probe warm_up;
+  warm_up.expect_ports = g.baseline.ports;
+  warm_up.expect_processes = g.baseline.processes;
+  std::vector<std::future<core::ProbeOutcome>> runs;
+  for (size_t i = 1; i < g.pool.size(); ++i) {
+    explorer::Worker* worker = g.pool[i].get();
+    runs.push_back(std::async(std::launch::async, [worker, &warm_up] { return worker->run(warm_up); }));
+  }
+  for (size_t i = 0; i < runs.size(); ++i) {
+    core::ProbeOutcome outcome = runs[i].get();
+    if (!outcome.works) {
+      return util::error(fmt::format("{}: the unmodified app failed its test ({}{})",
+                                     g.pool[i + 1]->name(), core::to_string(outcome.ended),
+                                     outcome.note.empty() ? "" : ": " + outcome.note));
+    }
+  }
+  g.baseline.runs += runs.size();
   return {};
 }
 
 util::Result<void> discover(Generation& g) {
   auto& first = dynamic_cast<ContainerWorker&>(*g.pool.front());
   TRY_ASSIGN(g.discovery,
-             discover_in_container(*g.engine, g.setup, first, g.baseline, g.options.discovery));
+             discover_in_container(g.setup, first, g.baseline, g.options.discovery));
   util::log::info("discovery: {} syscalls used ({}, {:.1f} s)", g.discovery.discovery.counts.size(),
                   g.discovery.discovery.backend, g.discovery.discovery.seconds);
   return {};
