@@ -218,6 +218,9 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
   slow.timeout = config.timeout * k_discovery_timeout_factor;
   slow.ready_timeout = config.ready_timeout * k_discovery_timeout_factor;
   slow.settle = config.settle * k_discovery_timeout_factor;
+  // Ending the app (SIGTERM, then SIGKILL) is slower too: a shorter grace would cut its
+  // shutdown short and lose the calls it makes (nginx's master and worker talking).
+  slow.kill_grace = config.kill_grace * k_discovery_timeout_factor;
 
   LaunchSpec spec;
   spec.program = config.binary;
@@ -283,7 +286,7 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
     } else if (tree->root_exit_code() != 0) {
       run.failure = fmt::format("the app exited with status {}", tree->root_exit_code());
     }
-    tree->terminate(config.kill_grace);
+    tree->terminate(slow.kill_grace);
     if (run.failure.empty()) {
       test();
     }
@@ -300,7 +303,7 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
     } else {
       test();
     }
-    tree->terminate(config.kill_grace);
+    tree->terminate(slow.kill_grace);
   }
   if (std::optional<std::string> failure = tree->launch_error()) {
     return util::error(fmt::format("{}: {}", config.binary.string(), *failure));
