@@ -1,5 +1,5 @@
 // `lupa verify [BRANCH|PATH] [--db DB] [--base REF]`: the gate for submitted results. A
-// directory is verified whole, and so is HEAD of DB when nothing is named; a branch of the git
+// directory is verified whole (a git database as committed at its HEAD), and so is HEAD of DB when nothing is named; a branch of the git
 // database DB is verified for what it adds relative to its merge base with REF (HEAD by
 // default). Exit 0 when acceptable, 1 otherwise,
 // every problem on one line.
@@ -27,7 +27,11 @@ void run(const VerifyCliOptions& o) {
   util::Result<db::VerifyReport> report;
   std::error_code ec;
   if (!o.target.empty() && std::filesystem::is_directory(o.target, ec) && o.base.empty()) {
-    report = db::verify_path(o.target, o.limits);
+    // A git database is verified as committed (HEAD), not as a tree with its .git folder.
+    bool repository = std::filesystem::exists(std::filesystem::path(o.target) / ".git", ec) ||
+                      std::filesystem::is_regular_file(std::filesystem::path(o.target) / "HEAD", ec);
+    report = repository ? db::verify_revision(o.target, "HEAD", o.limits)
+                        : db::verify_path(o.target, o.limits);
   } else if (o.target.empty() && o.base.empty()) {
     report = db::verify_revision(o.db, "HEAD", o.limits);
   } else {

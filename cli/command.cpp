@@ -10,7 +10,12 @@ std::vector<std::pair<std::string, CommandSetup>>& registry() {
   return commands;
 }
 int g_exit_code = 0;
+std::vector<std::string> g_command_line;
 } // namespace
+
+void set_command_line(std::vector<std::string> args) { g_command_line = std::move(args); }
+
+const std::vector<std::string>& command_line() { return g_command_line; }
 
 bool register_command(std::string name, CommandSetup setup) {
   registry().emplace_back(std::move(name), std::move(setup));

@@ -23,6 +23,10 @@ bool register_command(std::string name, CommandSetup setup);
 // Every registered command, sorted by name.
 const std::vector<std::pair<std::string, CommandSetup>>& commands();
 
+// The command line lupa was started with (argv[1..]), as main received it.
+void set_command_line(std::vector<std::string> args);
+const std::vector<std::string>& command_line();
+
 // The exit code main returns after the selected subcommand's callback ran.
 void set_exit_code(int code);
 int exit_code();

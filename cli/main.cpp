@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   CLI::App app{"lupa: which Linux system calls does an application really need, and what does "
                "it do in the kernel?"};
   app.require_subcommand(1);
+  app.fallthrough(); // `lupa generate -v ...` as well as `lupa -v generate ...`
   app.add_flag_function(
       "-v,--verbose",
       [](int64_t count) {
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   for (const auto& [name, setup] : cli::commands()) {
     setup(app);
   }
+  cli::set_command_line(std::vector<std::string>(argv + 1, argv + argc));
   // Loupe spells the database option `-db` (one dash); CLI11 wants `--db`.
   static char k_long_db[] = "--db";
   for (int i = 1; i < argc; ++i) {

@@ -7,6 +7,9 @@
 //   reply:    {"id": 7, "outcome": {"works": true, "infra_failure": false, "test_exit": 0,
 //              "ended": "judged", "seconds": 3.2, "note": ""}}
 //   error:    {"id": 7, "error": "one line"}   (malformed request; "id" is null when unknown)
+//   discovery (ptrace, by `lupa-explore --worker` only):
+//     request: {"id": 8, "discover": {"expect_ports": [80], "expect_processes": 2}}
+//     reply:   {"id": 8, "discovery": {...core::Discovery...}}
 //
 // A worker prints {"ready": true} once it accepts requests and exits at end of input.
 // Optional probe fields (absent = false/empty): "without_app", "until_ready", "count_hits",

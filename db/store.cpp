@@ -327,6 +327,13 @@ util::Result<Store> Store::open(const fs::path& path, CreateMode mode) {
   return Store(path, git::RepoPtr(repo));
 }
 
+util::Result<void> Store::check_clean(DirtyPolicy dirty) const {
+  if (dirty == DirtyPolicy::allow || bare()) {
+    return {};
+  }
+  return db::check_clean(m_repo.get(), {});
+}
+
 util::Result<CommitResult> Store::commit_run(const NewRun& run, const CommitOptions& options) {
   TRY_ASSIGN(RunFiles files, render_run(run));
   Change change;
@@ -372,7 +379,7 @@ util::Result<CommitResult> Store::commit(const Change& change, const CommitOptio
   if (has_workdir) {
     TRY(roll_forward(repo));
     if (options.dirty == DirtyPolicy::refuse) {
-      TRY(check_clean(repo, targets));
+      TRY(db::check_clean(repo, targets));
       phase("working tree checked clean");
     }
   }

@@ -67,6 +67,10 @@ public:
   // Lupa-Workload, Lupa-Run. Returns the run's key in `added` or `replaced`.
   util::Result<CommitResult> commit_run(const NewRun& run, const CommitOptions& options);
 
+  // Refuses early what a commit would refuse at its end: changes to tracked files in the
+  // working tree (unless `dirty` allows them), so a long run fails before it starts.
+  util::Result<void> check_clean(DirtyPolicy dirty) const;
+
   // Commits `change` as one commit on the branch HEAD names.
   util::Result<CommitResult> commit(const Change& change, const CommitOptions& options);
 

@@ -47,6 +47,9 @@ struct AppConfig {
   std::chrono::milliseconds ready_timeout{10000};
   // The app counts as ready when it listens on this port (in addition to learnt ones).
   std::optional<int> ready_port;
+  // The app counts as ready once this regular expression (ECMAScript) matches a line of its
+  // output (stdout and stderr); the other readiness rules are then not used.
+  std::optional<std::string> ready_log;
   // Alive and quiet: no CPU used by the tree for this long (apps that never listen; long
   // enough for servers that sleep a little before they listen).
   std::chrono::milliseconds quiet{1000};

@@ -48,7 +48,9 @@ public:
       : m_root(root), m_only_consider(config.only_consider), m_observer(observer) {
     // The app's first execve, made by lupa's child, counts as the app's own call unless
     // --only-consider names another binary (then the harness made it).
-    m_root_counts_exec = !m_only_consider || *m_only_consider == config.binary;
+    std::error_code ec;
+    m_root_counts_exec =
+        !m_only_consider || *m_only_consider == std::filesystem::canonical(config.binary, ec);
   }
 
   // Seizes the root and serves events until every tracee is gone. `attached` receives the
@@ -248,6 +250,9 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
   slow.timeout = config.timeout * k_discovery_timeout_factor;
   slow.ready_timeout = config.ready_timeout * k_discovery_timeout_factor;
   slow.settle = config.settle * k_discovery_timeout_factor;
+  // Ending the app (SIGTERM, then SIGKILL) is slower too: a shorter grace would cut its
+  // shutdown short and lose the calls it makes (nginx's master and worker talking).
+  slow.kill_grace = config.kill_grace * k_discovery_timeout_factor;
 
   LaunchSpec spec;
   spec.program = config.binary;
@@ -313,7 +318,7 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
     } else if (tree->root_exit_code() != 0) {
       run.failure = fmt::format("the app exited with status {}", tree->root_exit_code());
     }
-    tree->terminate(config.kill_grace);
+    tree->terminate(slow.kill_grace);
     if (run.failure.empty()) {
       test();
     }
@@ -330,7 +335,7 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
     } else {
       test();
     }
-    tree->terminate(config.kill_grace);
+    tree->terminate(slow.kill_grace);
   }
   if (std::optional<std::string> failure = tree->launch_error()) {
     return util::error(fmt::format("{}: {}", config.binary.string(), *failure));

@@ -297,7 +297,7 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
           tree,
           {std::set<int>(probe.expect_ports.begin(), probe.expect_ports.end()),
            probe.expect_processes},
-          config);
+          config, output);
     }
     outcome.ready_seconds = seconds_since(start);
     fail_launch();

@@ -1,6 +1,7 @@
 #include "explorer/options.h"
 
 #include "core/syscalls.h"
+#include "explorer/readiness.h"
 #include "explorer/spawn.h"
 #include "util/fs.h"
 
@@ -53,6 +54,7 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
   double sleep = 0.4;
   double ready_timeout = 10.0;
   int ready_port = 0;
+  std::string ready_log;
   bool sequential = false;
   bool discover_only = false;
   bool worker = false;
@@ -99,6 +101,8 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
       ->capture_default_str();
   app.add_option("--ready-port", ready_port, "The app is ready once it listens on this TCP port")
       ->check(CLI::Range(1, 65535));
+  app.add_option("--ready-log", ready_log,
+                 "The app is ready once this regular expression matches a line of its output");
   app.add_option("--ready-timeout", ready_timeout, "Seconds to wait for the app to be ready")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -168,6 +172,9 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
   if (ready_port != 0) {
     options.app.ready_port = ready_port;
   }
+  if (!ready_log.empty()) {
+    options.app.ready_log = ready_log;
+  }
   options.startup_given = !readiness.empty();
   if (readiness.empty()) {
     readiness = options.strategy == Strategy::loupe ? "sleep" : "detect";
@@ -197,8 +204,42 @@ util::Result<std::vector<int>> syscall_numbers(const std::vector<std::string>& n
   return numbers;
 }
 
+std::vector<std::string> app_arguments(const AppConfig& app, Strategy strategy) {
+  auto seconds = [](std::chrono::milliseconds ms) {
+    return fmt::format("{:g}", static_cast<double>(ms.count()) / 1000.0);
+  };
+  std::vector<std::string> args;
+  if (app.test_script) {
+    args.insert(args.end(), {"-t", app.test_script->string()});
+  }
+  args.insert(args.end(), {"--timeout", seconds(app.timeout)});
+  if (app.mode == Mode::sequential) {
+    args.emplace_back("--test-sequential");
+  }
+  if (app.only_consider) {
+    args.insert(args.end(), {"--only-consider", app.only_consider->string()});
+  }
+  args.insert(args.end(), {"--strategy", to_string(strategy)});
+  args.insert(args.end(),
+              {"--readiness", app.startup == Startup::fixed_sleep ? "sleep" : "detect"});
+  args.insert(args.end(), {"--sleep", seconds(app.fixed_sleep)});
+  args.insert(args.end(), {"--ready-timeout", seconds(app.ready_timeout)});
+  if (app.ready_port) {
+    args.insert(args.end(), {"--ready-port", std::to_string(*app.ready_port)});
+  }
+  if (app.ready_log) {
+    args.insert(args.end(), {"--ready-log", *app.ready_log});
+  }
+  args.insert(args.end(), {"-b", app.binary.string(), "--"});
+  args.insert(args.end(), app.args.begin(), app.args.end());
+  return args;
+}
+
 util::Result<void> validate(Options& options) {
   AppConfig& app = options.app;
+  if (app.ready_log) {
+    TRY(check_pattern(*app.ready_log, "--ready-log"));
+  }
   // -b is looked up like a shell would, so `-b nginx` works too.
   std::filesystem::path binary = util::find_in_path(app.binary.string());
   std::error_code ec;
@@ -208,7 +249,10 @@ util::Result<void> validate(Options& options) {
   if (!util::is_executable_file(binary)) {
     return util::error(fmt::format("binary '{}' is not an executable file", binary.string()));
   }
-  app.binary = std::filesystem::canonical(binary, ec);
+  // Absolute, but under the name given: programs such as redis-server (a symlink to
+  // redis-check-rdb) or busybox decide what to be from argv[0]. Identity checks
+  // (--only-consider) compare canonical paths.
+  app.binary = std::filesystem::absolute(binary, ec).lexically_normal();
   if (app.test_script) {
     std::filesystem::path script = std::filesystem::absolute(*app.test_script, ec);
     if (!std::filesystem::exists(script, ec)) {

@@ -55,6 +55,11 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
 // --only-consider binary exists, the output directory can be created; makes paths absolute.
 util::Result<void> validate(Options& options);
 
+// The lupa-explore arguments that describe `app` under `strategy` (test script, timeout,
+// mode, readiness, only-consider, then -b BINARY -- ARGS): what the runner appends to
+// `lupa-explore --worker` or `--discover-only` in a container. Parsing them gives `app` back.
+std::vector<std::string> app_arguments(const AppConfig& app, Strategy strategy);
+
 // The syscall numbers of `names` (names or numbers), or an error naming the bad one.
 util::Result<std::vector<int>> syscall_numbers(const std::vector<std::string>& names);
 

@@ -3,6 +3,10 @@
 #include "explorer/cancel.h"
 #include "explorer/procfs.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace explorer {
@@ -43,9 +47,67 @@ std::optional<bool> ready_decision(const ReadyObservation& seen, const ReadySign
   return std::nullopt;
 }
 
-ReadyResult wait_ready(ProcessTree& tree, ReadySignature expected, const AppConfig& config) {
+util::Result<void> check_pattern(const std::string& pattern, std::string_view field) {
+  try {
+    std::regex re(pattern);
+  } catch (const std::regex_error& e) {
+    return util::error(fmt::format("{}: '{}' is not a valid regular expression: {}", field,
+                                   pattern, e.what()));
+  }
+  return {};
+}
+
+LogWatch::LogWatch(std::filesystem::path file, const std::string& pattern)
+    : m_file(std::move(file)) {
+  try {
+    m_pattern = std::regex(pattern);
+  } catch (const std::regex_error& e) {
+    throw util::Fatal(fmt::format("readiness log pattern '{}': {}", pattern, e.what()));
+  }
+}
+
+bool LogWatch::matched() {
+  if (m_matched) {
+    return true;
+  }
+  int fd = ::open(m_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  char buffer[8192];
+  for (;;) {
+    ssize_t n = ::pread(fd, buffer, sizeof buffer, static_cast<off_t>(m_offset));
+    if (n <= 0) {
+      break;
+    }
+    m_offset += static_cast<uint64_t>(n);
+    m_partial.append(buffer, static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t eol = m_partial.find('\n'); eol != std::string::npos;
+         eol = m_partial.find('\n', start)) {
+      if (std::regex_search(m_partial.begin() + static_cast<std::ptrdiff_t>(start),
+                            m_partial.begin() + static_cast<std::ptrdiff_t>(eol), m_pattern)) {
+        m_matched = true;
+      }
+      start = eol + 1;
+    }
+    m_partial.erase(0, start);
+    if (m_matched) {
+      break;
+    }
+  }
+  ::close(fd);
+  return m_matched;
+}
+
+ReadyResult wait_ready(ProcessTree& tree, ReadySignature expected, const AppConfig& config,
+                       const std::filesystem::path& output) {
   if (config.ready_port) {
     expected.ports.insert(*config.ready_port);
+  }
+  std::optional<LogWatch> log;
+  if (config.ready_log) {
+    log.emplace(output, *config.ready_log);
   }
   Clock::time_point start = Clock::now();
   Clock::time_point quiet_since = start;
@@ -77,6 +139,17 @@ ReadyResult wait_ready(ProcessTree& tree, ReadySignature expected, const AppConf
       last_members = members;
     }
     TreeListening listening = tree_listening(members);
+    if (log) {
+      // Ready when the line appears; given up on at the timeout.
+      bool ready = log->matched();
+      if (ready || now - start >= config.ready_timeout) {
+        result.state = ready ? ReadyState::ready : ReadyState::not_ready;
+        result.ports = std::move(listening.ports);
+        result.processes = static_cast<int>(members.size());
+        return result;
+      }
+      continue;
+    }
     ReadyObservation seen{listening.ports, listening.any, static_cast<int>(members.size()),
                           std::chrono::duration_cast<milliseconds>(now - quiet_since),
                           milliseconds(0), std::chrono::duration_cast<milliseconds>(now - start)};

@@ -12,7 +12,12 @@
 #include "explorer/config.h"
 #include "explorer/spawn.h"
 
+#include "util/error.h"
+
+#include <filesystem>
+#include <regex>
 #include <set>
+#include <string_view>
 #include <vector>
 
 namespace explorer {
@@ -52,7 +57,29 @@ std::optional<bool> ready_decision(const ReadyObservation& seen, const ReadySign
                                    const AppConfig& config);
 
 // Waits until `tree` is ready by `config`, a ready app looking like `expected` (plus
-// config.ready_port).
-ReadyResult wait_ready(ProcessTree& tree, ReadySignature expected, const AppConfig& config);
+// config.ready_port); with config.ready_log, until that pattern appears in `output` (the file
+// the app writes its output to).
+ReadyResult wait_ready(ProcessTree& tree, ReadySignature expected, const AppConfig& config,
+                       const std::filesystem::path& output = {});
+
+// Scans a growing output file for a readiness pattern, line by line, reading only what is new.
+class LogWatch {
+public:
+  // Watches `file` for a line matching `pattern` (ECMAScript); throws util::Fatal when the
+  // pattern is not a valid regular expression.
+  LogWatch(std::filesystem::path file, const std::string& pattern);
+  // True once a complete line written so far matched (stays true).
+  bool matched();
+
+private:
+  std::filesystem::path m_file;
+  std::regex m_pattern;
+  uint64_t m_offset = 0;
+  std::string m_partial;
+  bool m_matched = false;
+};
+
+// Checks that `pattern` is a valid ECMAScript regular expression; the error names `field`.
+util::Result<void> check_pattern(const std::string& pattern, std::string_view field);
 
 } // namespace explorer

@@ -7,6 +7,7 @@
 #include "explorer/cancel.h"
 #include "explorer/discovery.h"
 #include "explorer/local_worker.h"
+#include "explorer/progress.h"
 #include "explorer/static_analysis.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -30,51 +31,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-std::string clock_text(double seconds) {
-  auto s = static_cast<long>(seconds + 0.5);
-  return fmt::format("{}:{:02}", s / 60, s % 60);
-}
-
-// Progress on stderr: one line rewritten in place on a terminal, a line every 10 s otherwise.
-class ProgressDisplay {
-public:
-  ProgressDisplay() : m_tty(::isatty(STDERR_FILENO) == 1) {}
-  ~ProgressDisplay() { done(); }
-
-  void update(const Progress& p) {
-    if (util::log::level() < util::log::Level::normal ||
-        util::log::level() >= util::log::Level::verbose) {
-      return; // quiet, or verbose already prints every probe
-    }
-    std::string line =
-        p.total == 0
-            ? fmt::format("{} check: {} runs, {} elapsed", p.part, p.runs, clock_text(p.elapsed))
-            : fmt::format("exploring {}: {}/{} verdicts, {} runs, {} elapsed{}", p.part, p.settled,
-                          p.total, p.runs, clock_text(p.elapsed),
-                          p.eta > 0 ? ", ~" + clock_text(p.eta) + " left" : "");
-    if (m_tty) {
-      std::string text = "\rlupa: " + line + "\033[K";
-      [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
-      m_open = true;
-    } else if (p.elapsed - m_last >= 10.0) {
-      m_last = p.elapsed;
-      util::log::info("{}", line);
-    }
-  }
-
-  void done() {
-    if (m_open) {
-      [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, "\n", 1);
-      m_open = false;
-    }
-  }
-
-private:
-  bool m_tty;
-  bool m_open = false;
-  double m_last = 0;
-};
 
 util::log::Level level_of(int verbosity) {
   switch (verbosity) {
@@ -172,14 +128,6 @@ int discover_only(const Options& options) {
   return 0;
 }
 
-// How long a probe waits for readiness: plenty of times what the unmodified app needed (an
-// injection may slow its start), at least a second, at most --ready-timeout.
-int probe_ready_timeout_ms(const Baseline& baseline, const AppConfig& app) {
-  double seconds = std::clamp(baseline.ready_seconds * 20, 1.0,
-                              std::chrono::duration<double>(app.ready_timeout).count());
-  return static_cast<int>(seconds * 1000);
-}
-
 int explore_app(const Options& options) {
   Clock::time_point start = Clock::now();
   util::TempDir scratch("lupa-explore");
@@ -248,20 +196,10 @@ int explore_app(const Options& options) {
 
   // Exploration: every used syscall, sub-feature and pseudo-file, judged by the test script,
   // then all working verdicts at once.
-  ExploreOptions explore_options;
-  explore_options.parts = options.parts;
-  explore_options.strategy = options.strategy;
-  explore_options.replicas = options.replicas;
   util::Result<std::vector<int>> only = syscall_numbers(options.only_syscalls);
-  explore_options.only_syscalls = *only;
-  explore_options.expect_ports = baseline->ports;
-  explore_options.expect_processes = baseline->processes;
-  explore_options.ready_timeout_ms = probe_ready_timeout_ms(*baseline, app);
-  explore_options.screening =
-      options.strategy == Strategy::group && app.mode == Mode::benchmark &&
-              app.startup == Startup::detect
-          ? Screening::yes
-          : Screening::no;
+  ExploreOptions explore_options =
+      explore_options_for(*baseline, app, options.strategy, options.replicas, *only);
+  explore_options.parts = options.parts;
   ProgressDisplay display;
   explore_options.progress = [&](const Progress& p) { display.update(p); };
   util::log::info("exploration: {} strategy, {} worker(s), {} replica(s); {} sub-features, {} "
@@ -323,6 +261,27 @@ int explore_app(const Options& options) {
 
 } // namespace
 
+ExploreOptions explore_options_for(const Baseline& baseline, const AppConfig& app,
+                                   Strategy strategy, unsigned replicas,
+                                   std::vector<int> only_syscalls) {
+  ExploreOptions options;
+  options.strategy = strategy;
+  options.replicas = replicas;
+  options.only_syscalls = std::move(only_syscalls);
+  options.expect_ports = baseline.ports;
+  options.expect_processes = baseline.processes;
+  // A probe waits for readiness plenty of times what the unmodified app needed (an injection
+  // may slow its start), at least a second, at most the app's ready timeout.
+  double seconds = std::clamp(baseline.ready_seconds * 20, 1.0,
+                              std::chrono::duration<double>(app.ready_timeout).count());
+  options.ready_timeout_ms = static_cast<int>(seconds * 1000);
+  options.screening = strategy == Strategy::group && app.mode == Mode::benchmark &&
+                              app.startup == Startup::detect
+                          ? Screening::yes
+                          : Screening::no;
+  return options;
+}
+
 int run_session(Options& options) {
   util::log::set_level(level_of(options.verbosity));
   if (util::Result<void> valid = validate(options); !valid) {
@@ -334,7 +293,7 @@ int run_session(Options& options) {
     AppConfig app = options.app;
     app.scratch = scratch.path();
     LocalWorker worker(app, "worker");
-    serve_worker(worker, std::cin, std::cout);
+    serve_worker(worker, std::cin, std::cout, &app);
     return 0;
   }
   case Action::discover_only:
@@ -347,7 +306,7 @@ int run_session(Options& options) {
   return 1;
 }
 
-void serve_worker(Worker& worker, std::istream& in, std::ostream& out) {
+void serve_worker(Worker& worker, std::istream& in, std::ostream& out, const AppConfig* app) {
   out << nlohmann::json{{"ready", true}}.dump() << std::endl;
   std::string line;
   while (std::getline(in, line)) {
@@ -360,8 +319,23 @@ void serve_worker(Worker& worker, std::istream& in, std::ostream& out) {
       if (request.contains("id")) {
         reply["id"] = request.at("id");
       }
-      core::Probe probe = request.at("probe").get<core::Probe>();
-      reply["outcome"] = worker.run(probe);
+      if (request.contains("discover")) {
+        if (app == nullptr) {
+          throw util::Fatal("this worker does not discover");
+        }
+        const nlohmann::json& d = request.at("discover");
+        DiscoveryOptions options;
+        options.expect_ports = d.value("expect_ports", std::vector<int>{});
+        options.expect_processes = d.value("expect_processes", 0);
+        util::Result<core::Discovery> discovery = discover(*app, options);
+        if (!discovery) {
+          throw util::Fatal(discovery.error());
+        }
+        reply["discovery"] = *discovery;
+      } else {
+        core::Probe probe = request.at("probe").get<core::Probe>();
+        reply["outcome"] = worker.run(probe);
+      }
     } catch (const nlohmann::json::exception& e) {
       reply["error"] = fmt::format("malformed request: {}", e.what());
     } catch (const util::Fatal& e) {

@@ -7,6 +7,7 @@
 // --static-only).
 
 #include "core/result.h"
+#include "explorer/baseline.h"
 #include "explorer/options.h"
 #include "explorer/worker.h"
 
@@ -15,13 +16,21 @@
 
 namespace explorer {
 
+// The exploration settings for `app` once its baseline is known (readiness learnt from
+// `baseline`, screening where it is safe): what lupa-explore and the runner both use.
+ExploreOptions explore_options_for(const Baseline& baseline, const AppConfig& app,
+                                   Strategy strategy, unsigned replicas,
+                                   std::vector<int> only_syscalls);
+
 // Runs what `options` asks for; returns the exit code. Throws util::Fatal on errors.
 int run_session(Options& options);
 
 // Serves probes for the runner with `worker`: reads request lines from `in`, writes
 // {"ready": true} then one reply line per request to `out` (core/probe.h); returns at end of
-// input. A malformed request or a failing probe gets an error reply; serving goes on.
-void serve_worker(Worker& worker, std::istream& in, std::ostream& out);
+// input. A malformed request or a failing probe gets an error reply; serving goes on. With
+// `app`, discovery requests are served too (ptrace discovery of that app).
+void serve_worker(Worker& worker, std::istream& in, std::ostream& out,
+                  const AppConfig* app = nullptr);
 
 // Loupe's human summary of `result` (used, required, stub-only, fake-only, both, unstable),
 // followed by depth_text().

@@ -475,21 +475,36 @@ private:
     }
   }
 
-  // SIGTERM, up to `grace_ms` for the tree to go, then SIGKILL until no child is left.
+  // Waits up to `ms` for the tree to go; true when it did.
+  bool reap_within(int ms) {
+    int64_t deadline = now_ms() + ms;
+    while (!reap()) {
+      int64_t left = deadline - now_ms();
+      if (left <= 0) {
+        return false;
+      }
+      pollfd fd{m_sigfd, POLLIN, 0};
+      ::poll(&fd, 1, static_cast<int>(left < 10 ? left : 10));
+      drain_signals();
+    }
+    return true;
+  }
+
+  // Ends the tree as a service manager would: SIGTERM to the app's first process, which may
+  // shut its own children down (nginx's master tells its workers over their channel) for half
+  // of `grace_ms`; then SIGTERM to every member for the other half; then SIGKILL until no child
+  // is left. The app's own shutdown path thus runs the same way traced or not.
   void end_tree(int grace_ms) {
     if (grace_ms > 0) {
-      signal_tree(SIGTERM);
-      // Stopped members would never see SIGTERM.
-      signal_tree(SIGCONT);
-      int64_t deadline = now_ms() + grace_ms;
-      while (!reap()) {
-        int64_t left = deadline - now_ms();
-        if (left <= 0) {
-          break;
-        }
-        pollfd fd{m_sigfd, POLLIN, 0};
-        ::poll(&fd, 1, static_cast<int>(left < 10 ? left : 10));
-        drain_signals();
+      bool done = false;
+      if (!m_root_reported && m_root > 0 && ::kill(m_root, SIGTERM) == 0) {
+        signal_tree(SIGCONT); // stopped members would never act on a signal
+        done = reap_within(grace_ms / 2);
+      }
+      if (!done) {
+        signal_tree(SIGTERM);
+        signal_tree(SIGCONT);
+        reap_within(grace_ms - grace_ms / 2);
       }
     }
     while (!reap()) {

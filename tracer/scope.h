@@ -37,7 +37,8 @@ struct Cgroup {
   unsigned level = 0;         // depth below the root cgroup (root = 0)
 };
 
-// A tree starts when `parent`, or a child of `parent`, execs `binary` (any binary when unset).
+// A tree starts when `parent`, or a descendant of `parent` (up to four generations below it:
+// lupa-explore runs an app through a per-run reaper), execs `binary` (any binary when unset).
 // The exec itself is counted once, as strace counts it.
 struct ExecTrigger {
   pid_t parent = 0;

@@ -1,6 +1,7 @@
 // lupa-explore end to end, as a user runs it: a static binary, Loupe's output files, one clear
 // line and nothing half-written on bad input, the runner's modes, and Ctrl-C.
 
+#include "core/discovery.h"
 #include "core/dyn_csv.h"
 #include "core/result.h"
 #include "explorer_testutil.h"
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <thread>
@@ -154,6 +156,28 @@ TEST_F(Cli, WorkerModeSpeaksJsonLines) {
   EXPECT_EQ(nlohmann::json::parse(replies[0]), (nlohmann::json{{"ready", true}}));
   EXPECT_EQ(nlohmann::json::parse(replies[1])["outcome"]["works"], true);
   EXPECT_EQ(nlohmann::json::parse(replies[2])["outcome"]["works"], false);
+}
+
+TEST_F(Cli, WorkerModeDiscoversOnRequest) {
+  std::filesystem::path test = script(m_dir.path(), "hello.sh", "#!/bin/sh\ngrep -q hello \"$1\"\n");
+  std::ofstream(m_dir.path() / "requests") << R"({"id": 5, "discover": {}}
+{"id": 6, "discover": "not an object"}
+)";
+  lupa_test::CommandResult r = run_shell(
+      explore_command("--worker --test-sequential -t " + test.string() + " -b /bin/echo -- hello"),
+      m_dir.path(), m_dir.path() / "requests");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> replies = util::split(util::trim(r.out), '\n');
+  ASSERT_EQ(replies.size(), 3u) << r.out;
+  nlohmann::json found = nlohmann::json::parse(replies[1]);
+  EXPECT_EQ(found["id"], 5);
+  EXPECT_EQ(found["discovery"]["backend"], "ptrace");
+  core::Discovery d = found["discovery"].get<core::Discovery>();
+  EXPECT_TRUE(d.counts.contains(SYS_write)) << "echo writes hello";
+  EXPECT_TRUE(d.counts.contains(SYS_execve));
+  nlohmann::json bad = nlohmann::json::parse(replies[2]);
+  EXPECT_EQ(bad["id"], 6);
+  EXPECT_TRUE(bad.contains("error"));
 }
 
 TEST_F(Cli, CtrlCStopsCleanly) {

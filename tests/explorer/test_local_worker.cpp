@@ -200,3 +200,45 @@ TEST_F(LocalWorkerTest, WithoutTheAppOnlyTheTestRuns) {
   EXPECT_FALSE(outcome.works) << "nothing listens on the port";
   EXPECT_NE(outcome.test_exit, 0);
 }
+
+TEST_F(LocalWorkerTest, ReadyOnceTheLogLineAppears) {
+  // The app writes the flag file, then its ready line, then idles: the test sees the flag only
+  // if it ran after the line.
+  std::filesystem::path flag = m_dir.path() / "flag";
+  AppConfig config;
+  config.binary = "/bin/sh";
+  config.args = {"-c", fmt::format("sleep 0.4; echo starting; touch {}; echo 'Ready to accept "
+                                   "connections'; exec sleep 4321",
+                                   flag.string())};
+  config.test_script = script(m_dir.path(), "flag.sh", fmt::format("#!/bin/sh\ntest -e {}\n",
+                                                                    flag.string()));
+  config.ready_log = "Ready to accept";
+  config.scratch = m_dir.path();
+  LocalWorker worker(config, "w");
+  core::ProbeOutcome outcome = worker.run({});
+  EXPECT_TRUE(outcome.works) << outcome.note;
+  EXPECT_EQ(outcome.ended, core::ProbeEnd::judged);
+  EXPECT_GE(outcome.ready_seconds, 0.4);
+  EXPECT_FALSE(lupa_test::process_running("sleep 4321"));
+
+  // A line that never comes: not ready at the timeout, still judged (and failing here).
+  std::filesystem::remove(flag);
+  config.ready_log = "never printed";
+  config.ready_timeout = std::chrono::milliseconds(800);
+  config.args = {"-c", "echo starting; exec sleep 4321"};
+  LocalWorker silent(config, "w2");
+  core::ProbeOutcome never = silent.run({});
+  EXPECT_EQ(never.ended, core::ProbeEnd::not_ready);
+  EXPECT_FALSE(never.works);
+  EXPECT_FALSE(lupa_test::process_running("sleep 4321"));
+}
+
+TEST_F(LocalWorkerTest, TheAppRunsUnderTheNameItWasGiven) {
+  // A program reached through a symlink sees the symlink's name as argv[0] (busybox, redis).
+  std::filesystem::path link = m_dir.path() / "called-by-this-name";
+  std::filesystem::create_symlink("/bin/sh", link);
+  AppConfig config = sequential(link, {"-c", "echo \"I am $0\""}, "I am .*called-by-this-name");
+  LocalWorker worker(config, "w");
+  core::ProbeOutcome outcome = worker.run({});
+  EXPECT_TRUE(outcome.works) << outcome.note;
+}

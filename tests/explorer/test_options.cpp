@@ -146,6 +146,16 @@ TEST_F(Validation, FindsTheBinaryLikeAShellAndMakesPathsAbsolute) {
   EXPECT_FALSE(std::filesystem::exists(o.out)) << "nothing is created before the run ends";
 }
 
+TEST_F(Validation, KeepsTheNameASymlinkGivesTheBinary) {
+  // Debian's /usr/bin/redis-server is a symlink to redis-check-rdb, and redis chooses what to
+  // be from argv[0]: the app must run under the name it was given.
+  std::filesystem::path link = m_dir.path() / "my-true";
+  std::filesystem::create_symlink("/bin/true", link);
+  Options o = options_for(link);
+  ASSERT_TRUE(validate(o)) << validate(o).error();
+  EXPECT_EQ(o.app.binary, link);
+}
+
 TEST_F(Validation, NamesWhatIsWrongInOneLine) {
   Options missing = options_for(m_dir.path() / "no-such-app");
   EXPECT_EQ(validate(missing).error(),
@@ -176,4 +186,50 @@ TEST_F(Validation, NamesWhatIsWrongInOneLine) {
   } else {
     EXPECT_NE(parallel.error().find("CAP_SYS_ADMIN"), std::string::npos);
   }
+}
+
+TEST(CommandLine, AppArgumentsParseBackToTheSameApp) {
+  AppConfig app;
+  app.binary = "/usr/bin/redis-server";
+  app.args = {"--port", "6379", "--save", ""};
+  app.test_script = "/.lupa/recipe/test.sh";
+  app.timeout = std::chrono::milliseconds(2500);
+  app.ready_log = "Ready to accept connections";
+  app.ready_port = 6379;
+  app.ready_timeout = std::chrono::milliseconds(7000);
+  app.only_consider = "/usr/bin/redis-server";
+  for (Strategy strategy : {Strategy::group, Strategy::loupe}) {
+    std::vector<std::string> args = app_arguments(app, strategy);
+    std::vector<const char*> argv{"--worker"};
+    for (const std::string& a : args) {
+      argv.push_back(a.c_str());
+    }
+    Options o;
+    ASSERT_EQ(parse(argv, o), std::nullopt);
+    EXPECT_EQ(o.action, Action::worker);
+    EXPECT_EQ(o.strategy, strategy);
+    EXPECT_EQ(o.app.binary, app.binary);
+    EXPECT_EQ(o.app.args, app.args) << "an empty argument survives";
+    EXPECT_EQ(o.app.test_script, app.test_script);
+    EXPECT_EQ(o.app.timeout, app.timeout);
+    EXPECT_EQ(o.app.ready_log, app.ready_log);
+    EXPECT_EQ(o.app.ready_port, app.ready_port);
+    EXPECT_EQ(o.app.ready_timeout, app.ready_timeout);
+    EXPECT_EQ(o.app.only_consider, app.only_consider);
+    EXPECT_EQ(o.app.mode, Mode::benchmark);
+    EXPECT_EQ(o.app.startup, app.startup) << "the readiness is given, not derived";
+    EXPECT_EQ(o.app.on_early_exit,
+              strategy == Strategy::loupe ? OnEarlyExit::run_test : OnEarlyExit::fail_at_once);
+  }
+  app.mode = Mode::sequential;
+  app.startup = Startup::fixed_sleep;
+  std::vector<std::string> args = app_arguments(app, Strategy::group);
+  std::vector<const char*> argv;
+  for (const std::string& a : args) {
+    argv.push_back(a.c_str());
+  }
+  Options o;
+  ASSERT_EQ(parse(argv, o), std::nullopt);
+  EXPECT_EQ(o.app.mode, Mode::sequential);
+  EXPECT_EQ(o.app.startup, Startup::fixed_sleep) << "an explicit --readiness wins";
 }

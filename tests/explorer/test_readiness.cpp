@@ -3,9 +3,12 @@
 #include "explorer/procfs.h"
 #include "explorer/readiness.h"
 
+#include "util/fs.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 
 using namespace explorer;
 using std::chrono::milliseconds;
@@ -61,7 +64,8 @@ TEST(ProcNet, SeesOurOwnSockets) {
   // The kernel adds up a thread's CPU time at scheduler ticks: a test process that just
   // started may not have had one yet. Run past a few ticks first.
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
-  for (volatile uint64_t spin = 0; std::chrono::steady_clock::now() < until; spin = spin + 1) {
+  while (std::chrono::steady_clock::now() < until) {
+    // busy: clock reads are not optimised away
   }
   TreeActivity self = tree_activity({::getpid()});
   EXPECT_GT(self.cpu_ns, 0u);
@@ -108,4 +112,25 @@ TEST(ReadyDecision, WithoutASignatureListeningAndQuietOrJustQuiet) {
   EXPECT_EQ(ready_decision(seen({}, 1, 1050, 1050, 1100), none, config), true)
       << "alive and quiet";
   EXPECT_EQ(ready_decision(seen({}, 1, 0, 0, 10001), none, config), false) << "busy forever";
+}
+
+TEST(LogWatch, MatchesCompleteLinesAsTheyGrow) {
+  util::TempDir dir("lupa-test-logwatch");
+  std::filesystem::path log = dir.path() / "out.log";
+  explorer::LogWatch watch(log, "^Ready on port [0-9]+$");
+  EXPECT_FALSE(watch.matched()) << "no file yet";
+  ASSERT_TRUE(util::write_file_atomic(log, "booting\nReady on port"));
+  EXPECT_FALSE(watch.matched()) << "the line is not complete yet";
+  std::ofstream(log, std::ios::app) << " 6379\nmore\n";
+  EXPECT_TRUE(watch.matched());
+  EXPECT_TRUE(watch.matched()) << "stays matched";
+}
+
+TEST(LogWatch, BadPatternsAreNamed) {
+  util::Result<void> bad = explorer::check_pattern("([a-z", "--ready-log");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("--ready-log: '([a-z' is not a valid regular expression"),
+            std::string::npos)
+      << bad.error();
+  EXPECT_TRUE(explorer::check_pattern("Ready.*accept", "--ready-log"));
 }

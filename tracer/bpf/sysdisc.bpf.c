@@ -8,8 +8,9 @@
  * Scope (rodata, set at load time):
  *  - cgroup_id/cgroup_level: only tasks in that cgroup v2 or below it;
  *  - whole_cgroup: every task of the cgroup is traced (else only the traced tree);
- *  - trigger_tgid (+ trigger_dev/ino): a tree starts when that process, or one of its children,
- *    execs (that binary); the exec syscall itself is counted once, as strace does;
+ *  - trigger_tgid (+ trigger_dev/ino): a tree starts when that process, or one of its
+ *    descendants (up to LUPA_TRIGGER_DEPTH generations), execs (that binary); the exec syscall
+ *    itself is counted once, as strace does;
  *  - user space may also mark running tasks as traced (task storage keyed by pidfd);
  *  - only_dev/only_ino: calls count only while the task's image is that binary (Loupe's
  *    --only-consider); other tasks of the tree are followed, not counted. As in ptrace
@@ -349,6 +350,21 @@ static __always_inline bool is_trigger_binary(struct linux_binprm *bprm)
 	return !trigger_ino || is_file(bprm->file, trigger_dev, trigger_ino);
 }
 
+/* True when `p` is the trigger process or one of its descendants, up to LUPA_TRIGGER_DEPTH
+ * generations below it (lupa-explore starts an app through a per-run reaper: a grandchild). */
+static __always_inline bool descends_from_trigger(struct task_struct *p)
+{
+	struct task_struct *t = p;
+	for (int i = 0; i <= LUPA_TRIGGER_DEPTH; i++) {
+		if (!t)
+			return false;
+		if (BPF_CORE_READ(t, tgid) == trigger_tgid)
+			return true;
+		t = BPF_CORE_READ(t, real_parent);
+	}
+	return false;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(lupa_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -374,7 +390,7 @@ int BPF_PROG(lupa_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	}
 	if (!trigger_tgid)
 		return 0;
-	if (p->tgid != trigger_tgid && p->real_parent->tgid != trigger_tgid)
+	if (!descends_from_trigger(p))
 		return 0;
 	if (!is_trigger_binary(bprm) || !in_cgroup())
 		return 0;

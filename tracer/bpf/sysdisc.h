@@ -9,6 +9,8 @@
 #define LUPA_NR_STRIDE 512
 /* Longest path recorded, NUL included (longer ones are counted as truncated). */
 #define LUPA_PATH_MAX 256
+/* How many generations below the trigger process an exec may start a tree. */
+#define LUPA_TRIGGER_DEPTH 4
 /* "no second argument" in lupa_syscall_info.feature_arg2 / lupa_feature_key.arg2. */
 #define LUPA_NO_ARG 0xff
 

@@ -1,0 +1,50 @@
+#pragma once
+// lupa's base image, made here without any registry: mmdebstrap builds a minimal Debian root
+// file system from the machine's Debian mirror (minbase + ca-certificates + netbase: without
+// netbase, wrk fails with "Servname not supported"), the engine imports it, and it is tagged
+// twice: lupa-base:<suite> (what recipes build FROM) and loupe-base:latest (what Loupe's
+// Dockerfiles build FROM). The tarball is cached, so a second engine or a rebuilt engine
+// store imports it again in seconds.
+
+#include "docker/engine.h"
+#include "util/error.h"
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace docker {
+
+// The tag recipes build FROM.
+inline constexpr const char* k_base_image = "lupa-base:bookworm";
+// The tag Loupe's Dockerfiles build FROM.
+inline constexpr const char* k_loupe_base_image = "loupe-base:latest";
+
+struct BaseImageOptions {
+  std::string suite = "bookworm";
+  std::string mirror; // empty: the machine's own Debian mirror (apt sources), else deb.debian.org
+  std::vector<std::string> include{"ca-certificates", "netbase"};
+  std::filesystem::path cache_dir; // empty: $XDG_CACHE_HOME/lupa or ~/.cache/lupa
+  bool rebuild = false;            // make the root file system again even when cached
+};
+
+struct BaseImage {
+  std::string name;  // "lupa-base:bookworm"
+  std::string id;    // the engine's image id ("sha256:...")
+  bool created = false;
+};
+
+// The image tag for `options` ("lupa-base:<suite>").
+std::string base_image_name(const BaseImageOptions& options);
+
+// The first Debian archive URI in apt's sources (`sources_list` and `deb822` texts: the
+// contents of /etc/apt/sources.list and /etc/apt/sources.list.d/*.sources), or empty.
+std::string debian_mirror(std::string_view sources_list, std::string_view deb822);
+
+// Makes sure `engine` has the base image, creating it when missing (or when
+// `options.rebuild`); progress lines go to `on_line`.
+util::Result<BaseImage> ensure_base_image(const Engine& engine, const BaseImageOptions& options,
+                                          const LineSink& on_line);
+
+} // namespace docker
