@@ -180,6 +180,7 @@ struct Bit {
   core::Injection injection = core::Injection::stub; // syscall and feature bits
   core::FeatureKey key;                              // feature bits
   core::PathRule path;                               // path bits
+  double prior = -1; // estimated failure rate known beforehand (scheduling only); -1: none
 };
 
 Bit syscall_bit(int nr, core::Injection injection) {
@@ -326,7 +327,7 @@ public:
     m_states.resize(m_bits.size());
     const FailurePriors& priors = options.priors ? *options.priors : loupe_priors();
     for (size_t i = 0; i < m_bits.size(); ++i) {
-      double rate = 0.25; // nothing known
+      double rate = m_bits[i].prior >= 0 ? m_bits[i].prior : 0.25; // 0.25: nothing known
       if (m_bits[i].kind == BitKind::syscall) {
         auto it = priors.find({m_bits[i].nr, m_bits[i].injection});
         rate = it != priors.end() ? it->second : rate;
@@ -1018,6 +1019,30 @@ template <typename T> bool wanted(const std::vector<T>& only, const T& item) {
   return only.empty() || std::find(only.begin(), only.end(), item) != only.end();
 }
 
+// Whether the pseudo-file `p` is explored: named in options.only_paths, or else named by one
+// of options.only_syscalls (all when both are empty).
+bool path_wanted(const ExploreOptions& options, const core::PathResult& p) {
+  if (!options.only_paths.empty()) {
+    return wanted(options.only_paths, p.path);
+  }
+  return options.only_syscalls.empty() ||
+         std::any_of(p.syscalls.begin(), p.syscalls.end(), [&](const std::string& call) {
+           std::optional<int> nr = core::SyscallTable::get().number(call);
+           return nr && wanted(options.only_syscalls, *nr);
+         });
+}
+
+// How likely a sub-feature of syscall `nr` fails with `injection`, from the whole syscall's
+// verdict in `result`: a call that works injected whole most likely works for one value too.
+double feature_prior(const core::ExploreResult& result, int nr, core::Injection injection) {
+  const core::SyscallResult* whole = result.find(nr);
+  if (whole == nullptr) {
+    return -1;
+  }
+  core::Verdict v = (injection == core::Injection::stub ? whole->stub : whole->fake).merged();
+  return v == core::Verdict::works ? 0.05 : v == core::Verdict::fails ? 0.45 : -1;
+}
+
 } // namespace
 
 core::ExploreResult explore(const core::Discovery& discovery, WorkerPool& pool,
@@ -1071,10 +1096,14 @@ core::ExploreResult explore(const core::Discovery& discovery, WorkerPool& pool,
   if (options.parts.features) {
     std::vector<Bit> bits;
     std::vector<size_t> entry; // the result.features entry of each bit
+    const std::vector<int>& only = options.only_feature_syscalls.empty()
+                                       ? options.only_syscalls
+                                       : options.only_feature_syscalls;
     for (core::Injection injection : {core::Injection::stub, core::Injection::fake}) {
       for (size_t i = 0; i < result.features.size(); ++i) {
-        if (wanted(options.only_feature_syscalls, result.features[i].nr)) {
+        if (wanted(only, result.features[i].nr)) {
           bits.push_back(feature_bit(result.features[i].key(), injection));
+          bits.back().prior = feature_prior(result, result.features[i].nr, injection);
           entry.push_back(i);
         }
       }
@@ -1096,7 +1125,7 @@ core::ExploreResult explore(const core::Discovery& discovery, WorkerPool& pool,
     std::vector<size_t> entry;
     for (core::PathAction action : {core::PathAction::enoent, core::PathAction::empty}) {
       for (size_t i = 0; i < result.paths.size(); ++i) {
-        if (wanted(options.only_paths, result.paths[i].path)) {
+        if (path_wanted(options, result.paths[i])) {
           bits.push_back(path_bit(result.paths[i].path, action));
           entry.push_back(i);
         }

@@ -25,8 +25,9 @@
 //      app dies first fails right there (the exact one-at-a-time run, cut short where it would
 //      have failed anyway); the others are marked by whether their call was made at startup.
 //   2. Classes: each bit's failure risk is estimated from prior knowledge (failure rates over
-//      the published Loupe database), moved down a class when its call was made at startup
-//      and never again (discovery's phases), up when the app got ready without making it.
+//      the published Loupe database; for a sub-feature, its whole syscall's verdict), moved
+//      down a class when its call was made at startup and never again (discovery's phases), up
+//      when the app got ready without making it.
 //   3. Groups: several bits of a class injected in one run (stubs and fakes mixed, members
 //      told apart by the hits counted per rule: one bit per syscall, per pseudo-file, and
 //      sub-features of one syscall only when no call can match two of them), group size
@@ -107,9 +108,12 @@ struct ExploreOptions {
   Strategy strategy = Strategy::group;
   unsigned replicas = 1;
   ExploreParts parts;
-  std::vector<int> only_syscalls;  // explore only these; empty = every discovered syscall
-  std::vector<int> only_feature_syscalls; // sub-features of these syscalls only; empty = all
-  std::vector<std::string> only_paths;    // these pseudo-file patterns only; empty = all
+  // Explore only these syscalls; empty = every discovered syscall. Unless the two filters
+  // below say otherwise, it also limits the sub-features (to those of these syscalls) and the
+  // pseudo-files (to those these syscalls named).
+  std::vector<int> only_syscalls;
+  std::vector<int> only_feature_syscalls; // sub-features of these syscalls only
+  std::vector<std::string> only_paths;    // these pseudo-file patterns only
   std::vector<int> expect_ports;   // benchmark readiness, from the baseline
   int expect_processes = 0;        // ditto
   int ready_timeout_ms = 0;        // ditto: how long a probe waits for readiness (0: default)

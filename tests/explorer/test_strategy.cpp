@@ -600,3 +600,28 @@ TEST(CollectiveCheck, AVerdictThatDoesNotHoldAgainIsAConflictOfOne) {
   EXPECT_EQ(r.collective.left_out, alone);
   EXPECT_EQ(r.collective.final_works, true) << "the stub verdict still holds";
 }
+
+TEST(DeepExploration, OnlySyscallsAlsoLimitsSubFeaturesAndPseudoFiles) {
+  AppModel model;
+  WorkerPool pool = pool_of(model, 1);
+  ExploreOptions options;
+  options.priors = FailurePriors{};
+  options.only_syscalls = {16}; // ioctl: its sub-features, no path (openat is not explored)
+  core::ExploreResult r = explore(deep_discovery(20), pool, options);
+  for (const core::FeatureResult& f : r.features) {
+    EXPECT_EQ(f.stub.merged() != Verdict::untested, f.nr == 16) << f.syscall;
+  }
+  for (const core::PathResult& p : r.paths) {
+    EXPECT_EQ(p.enoent.merged(), Verdict::untested) << p.path;
+  }
+  options.only_syscalls = {257}; // openat names every pseudo-file of this discovery
+  r = explore(deep_discovery(300), pool, options);
+  for (const core::PathResult& p : r.paths) {
+    EXPECT_EQ(p.enoent.merged(), Verdict::works) << p.path;
+  }
+  options.only_paths = {"/dev/null"};
+  r = explore(deep_discovery(300), pool, options);
+  for (const core::PathResult& p : r.paths) {
+    EXPECT_EQ(p.enoent.merged() != Verdict::untested, p.path == "/dev/null") << p.path;
+  }
+}
