@@ -361,3 +361,18 @@ TEST_F(GenerateTest, SigkillLeavesNoContainerBehind) {
   EXPECT_TRUE(lupa_containers().empty());
   EXPECT_TRUE(git_log().empty());
 }
+
+TEST_F(GenerateTest, ReproduceRebuildsTheStoredRecipeAndDiffs) {
+  docker::ProcessOutput first = lupa({"generate", recipe("nginx", "wrk.toml").string(), "--db",
+                                      db().string(), "--only-syscalls", "accept4,listen,geteuid"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::string key = run_dir("nginx").lexically_relative(db()).string();
+  // From the stored files alone: the recipe's folder is not used.
+  docker::ProcessOutput again = lupa({"reproduce", key, "--db", db().string()});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_NE(again.out.find("after:  fresh run of the same experiment"), std::string::npos)
+      << again.out;
+  EXPECT_NE(again.out.find("results: identical"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("provenance: "), std::string::npos);
+  EXPECT_EQ(git_log().size(), 1u) << "reproduce commits only with --commit";
+}
