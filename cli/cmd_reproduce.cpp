@@ -1,13 +1,15 @@
-// `lupa reproduce RUN --result results.json [--provenance provenance.json] [--commit]`: a fresh
-// result of a stored run's experiment, diffed per syscall against the stored one, with the
-// provenance diff (did the environment change?). The fresh result comes from --result (made
-// elsewhere); db::reproduce takes any db::RunProducer, which is how the runner re-runs a stored
-// recipe. --commit stores the fresh run (same run id: the stored run is replaced, history keeps
-// the old one).
+// `lupa reproduce RUN [--result results.json [--provenance provenance.json]] [--commit]`: a
+// fresh result of a stored run's experiment, diffed per syscall against the stored one, with
+// the provenance diff (did the environment change?). By default the runner rebuilds the image
+// from the run's stored recipe files and explores again in containers (runner/reproduce.h);
+// --result takes a result made elsewhere instead. --commit stores the fresh run (same run id:
+// the stored run is replaced, history keeps the old one).
 
 #include "cli/command.h"
 #include "db/diff.h"
 #include "db/store.h"
+#include "explorer/cancel.h"
+#include "runner/reproduce.h"
 #include "util/error.h"
 
 #include <fmt/format.h>
@@ -23,6 +25,9 @@ struct ReproduceOptions {
   bool commit = false;
   bool allow_dirty = false;
   bool json = false;
+  std::string engine;
+  unsigned jobs = 0;
+  std::string explorer;
 };
 
 void run(const ReproduceOptions& o) {
@@ -38,8 +43,20 @@ void run(const ReproduceOptions& o) {
   if (!o.provenance.empty()) {
     provenance = o.provenance;
   }
-  db::ResultFileProducer producer(o.result, provenance);
-  auto report = db::reproduce(*database, **info, producer);
+  std::unique_ptr<db::RunProducer> producer;
+  if (!o.result.empty()) {
+    producer = std::make_unique<db::ResultFileProducer>(o.result, provenance);
+  } else {
+    runner::GenerateOptions g;
+    if (!o.engine.empty()) {
+      g.engine = docker::engine_from_string(o.engine);
+    }
+    g.jobs = o.jobs;
+    g.explorer = o.explorer;
+    explorer::install_cancel_handlers();
+    producer = std::make_unique<runner::ContainerProducer>(g);
+  }
+  auto report = db::reproduce(*database, **info, *producer);
   if (!report) {
     throw util::Fatal(report.error());
   }
@@ -80,9 +97,13 @@ LUPA_COMMAND(reproduce, [](CLI::App& app) {
                                  "or a run id prefix")
       ->required();
   cmd->add_option("--db", o->db, "The results database")->capture_default_str();
-  cmd->add_option("--result", o->result, "results.json of the fresh run")
-      ->required()
+  cmd->add_option("--result", o->result,
+                  "results.json of a fresh run made elsewhere (default: run it again here)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--engine", o->engine, "docker or podman (default: the first running one)")
+      ->check(CLI::IsMember({"docker", "podman"}));
+  cmd->add_option("-j,--jobs", o->jobs, "Worker containers probing at once (default: one per core)");
+  cmd->add_option("--explorer", o->explorer, "lupa-explore to mount into the containers");
   cmd->add_option("--provenance", o->provenance, "provenance.json of the fresh run")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--commit", o->commit, "Commit the fresh run into the database");

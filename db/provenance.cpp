@@ -174,6 +174,17 @@ std::string run_id_document(const Provenance& p, const core::ExploreResult& r) {
         {"discovery", r.discovery},
         {"replicas", r.replicas},
         {"only_consider", r.only_consider ? nlohmann::json(*r.only_consider) : nlohmann::json(nullptr)}}}};
+  // A partial exploration (--only-syscalls) is another experiment than the full one: the
+  // syscalls it left unexplored are part of its id (absent when every one was explored).
+  nlohmann::json unexplored = nlohmann::json::array();
+  for (const core::SyscallResult& s : r.syscalls) {
+    if (s.stub.runs.empty() && s.fake.runs.empty()) {
+      unexplored.push_back(s.nr);
+    }
+  }
+  if (!unexplored.empty()) {
+    doc["explorer"]["unexplored"] = unexplored;
+  }
   return doc.dump(); // nlohmann objects keep keys sorted: the text is canonical
 }
 

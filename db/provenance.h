@@ -7,7 +7,8 @@
 //    "files": {"dockerfile": {name, hash}, "recipe": {name, hash} | null,
 //              "test_script": {name, hash} | null, "context": [{name, hash}...]},
 //    "base_image_digest",
-//    "explorer": {binary, args, mode, strategy, discovery, replicas, only_consider}}
+//    "explorer": {binary, args, mode, strategy, discovery, replicas, only_consider,
+//                 unexplored (syscalls a partial exploration left out; absent when none)}}
 // where each hash is the file's git blob id (`git hash-object FILE`). The date, the kernel, the
 // engine, the app image digest (it changes with every build) and the results are NOT part of
 // it: re-running the same experiment elsewhere gives the same id, and the difference shows up

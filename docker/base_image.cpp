@@ -57,8 +57,9 @@ util::Result<void> make_rootfs(const BaseImageOptions& options, const fs::path& 
   if (mirror.empty()) {
     mirror = "http://deb.debian.org/debian";
   }
-  fs::path partial = tarball;
-  partial += fmt::format(".partial-{}", ::getpid());
+  // mmdebstrap picks the output format from the extension: the partial name ends in .tar too.
+  fs::path partial = tarball.parent_path() /
+                     fmt::format("{}.partial-{}.tar", tarball.stem().string(), ::getpid());
   RunSpec spec;
   spec.program = mmdebstrap;
   spec.args = {"--variant=minbase", "--include=" + util::join(options.include, ","),

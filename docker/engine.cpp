@@ -147,7 +147,7 @@ util::Result<std::string> Engine::build(const BuildSpec& spec, const LineSink& o
   if (m_kind == EngineKind::docker) {
     run.args.insert(run.args.end(), {"--progress", "plain"});
   } else {
-    run.args.insert(run.args.end(), {"--pull", "never"});
+    run.args.emplace_back("--pull=never");
   }
   for (const auto& [key, value] : spec.labels) {
     run.args.insert(run.args.end(), {"--label", key + "=" + value});
@@ -228,7 +228,7 @@ util::Result<Engine::ImageConfig> Engine::image_config(const std::string& image)
 }
 
 std::vector<std::string> run_arguments(const ContainerSpec& spec) {
-  std::vector<std::string> args{"run", "--rm", "--pull", "never"};
+  std::vector<std::string> args{"run", "--rm", "--pull=never"};
   if (spec.interactive) {
     args.emplace_back("-i");
   }
@@ -305,6 +305,21 @@ void Engine::remove_container(const std::string& name) const {
   spec.timeout = k_client_timeout;
   spec.cancellable = false;
   (void)run_program(spec);
+  // `rm -f` returns at once when the engine is already removing it (`run --rm` after the
+  // container exited): wait until it is really gone, so nothing is left when lupa returns.
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    RunSpec inspect;
+    inspect.program = m_program;
+    inspect.args = {"container", "inspect", "--format", "{{.Id}}", name};
+    inspect.timeout = k_client_timeout;
+    inspect.cancellable = false;
+    util::Result<ProcessOutput> out = run_program(inspect);
+    if (!out || out->exit_code != 0) {
+      return;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
 }
 
 void Engine::remove_labelled(const std::string& label, const std::string& value) const {

@@ -1,44 +1,34 @@
 #!/usr/bin/env bash
-# The main job on a bundled real program: explore Debian's nginx driven by wrk, on this host.
-# Writes Loupe's dyn.csv and lupa's results.json into ./demo-out/ and prints a summary.
+# lupa's main job on bundled real apps, from nothing: make the base image (mmdebstrap, once),
+# build the apps' images, explore Debian's nginx under wrk and redis under redis-benchmark in
+# Docker containers, commit both runs into a fresh git results database, then regenerate the
+# plots and the HTML report from it. Everything lands in ./demo-out/.
 #   scripts/demo.sh [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build}" && pwd)
-explore=$build/explorer/lupa-explore
+lupa=$build/cli/lupa
+[ -x "$lupa" ] || { echo "demo: $lupa is missing: run 'make build' first" >&2; exit 1; }
 out=$PWD/demo-out
-source "$root/bench/nginx_fixture.sh"
-nginx_fixture_check
-[ -x "$explore" ] || { echo "demo: $explore is missing: run 'make build' first" >&2; exit 1; }
+rm -rf "$out"
+mkdir -p "$out"
+db=$out/lupadb
 
-work=$(mktemp -d /tmp/lupa-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"
-nginx_fixture "$work/nginx" "${PORT:-18090}"
-
-jobs=1
-if [ "$(id -u)" = 0 ] && [ "$(nproc)" -ge 2 ]; then
-  jobs=2 # parallel probes, each in its own network namespace
-fi
-echo "demo: exploring /usr/sbin/nginx under wrk (${jobs} parallel probe(s)); results in $out"
 start=$(date +%s)
-"$explore" --output-csv --jobs "$jobs" --out "$out" -t "$nginx_test" \
-  -b /usr/sbin/nginx -- "${nginx_args[@]}" > /dev/null
+for recipe in nginx/wrk.toml redis/redis-benchmark.toml; do
+  echo "demo: lupa generate apps/$recipe --db $db"
+  "$lupa" generate "$root/apps/$recipe" --db "$db" > "$out/$(dirname "$recipe").txt"
+done
+echo "demo: lupa plots and lupa report from $db"
+"$lupa" -q plots --db "$db" -o "$out/plots" -a '*' -w bench
+"$lupa" -q report --db "$db" -o "$out/report" > /dev/null
 end=$(date +%s)
-cp "$work/nginx/nginx.conf" "$work/nginx/test.sh" "$out/"
 
-# dyn.csv columns: syscall, used, works faked (only), works stubbed (only), works both.
-awk -F, -v seconds=$((end - start)) '
-  /^#/ || $2 != "Y" { next }
-  { used++ }
-  $3 == "Y" { fake++ }
-  $4 == "Y" { stub++ }
-  $5 == "Y" { both++ }
-  $3 == "N" && $4 == "N" && $5 == "N" { required++ }
-  END {
-    printf "demo: %d syscalls used; %d work stubbed only, %d faked only, %d both; %d required (%d s)\n",
-           used, stub, fake, both, required, seconds
-  }' "$out/dyn.csv"
-unstable=$(tr -d '\n ' < "$out/results.json" | grep -o '"unstable":\[[^]]*\]' | sed 's/"unstable"://')
-echo "demo: unstable verdicts: ${unstable:-[]}"
-echo "demo: files: $out/dyn.csv $out/results.json (and the nginx.conf and test.sh used)"
+echo
+"$lupa" search --db "$db" -a '*' -w bench
+echo
+git -C "$db" log --format='demo: commit %h %s' | cat
+echo "demo: done in $((end - start)) s"
+echo "demo: verdicts: $out/nginx.txt $out/redis.txt"
+echo "demo: database: $db (a git repository: git -C $db log --stat)"
+echo "demo: plots:    $out/plots/  report: $out/report/index.html"

@@ -264,3 +264,17 @@ TEST(Store, UpdateTreeAddsReplacesAndRemoves) {
   EXPECT_TRUE(git_oid_equal(git_tree_entry_id(e), &blob_b));
   git_tree_entry_free(e);
 }
+
+TEST(RunId, APartialExplorationIsAnotherExperiment) {
+  db::NewRun run = lupa_test::synthetic_run("nginx", "wrk", 3);
+  auto full = db::complete_provenance(run);
+  ASSERT_TRUE(full) << full.error();
+  ASSERT_FALSE(run.result.syscalls.empty());
+  // The same run with one syscall left unexplored (--only-syscalls) gets another id.
+  run.result.syscalls.front().stub.runs.clear();
+  run.result.syscalls.front().fake.runs.clear();
+  auto partial = db::complete_provenance(run);
+  ASSERT_TRUE(partial) << partial.error();
+  EXPECT_NE(partial->run_id, full->run_id);
+  EXPECT_NE(db::run_id_document(*partial, run.result).find("\"unexplored\":["), std::string::npos);
+}

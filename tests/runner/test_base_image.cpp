@@ -42,7 +42,7 @@ TEST(RunArguments, NoRegistryReadOnlyMountsAndTheCommandLast) {
   spec.labels = {{"lupa.run", "1234"}};
   spec.interactive = true;
   EXPECT_EQ(docker::run_arguments(spec),
-            (std::vector<std::string>{"run", "--rm", "--pull", "never", "-i", "--name", "lupa-1234-w0",
+            (std::vector<std::string>{"run", "--rm", "--pull=never", "-i", "--name", "lupa-1234-w0",
                                       "--network", "none", "--label", "lupa.run=1234", "-v",
                                       "/host/lupa-explore:/.lupa/lupa-explore:ro", "-v",
                                       "/data:/out:rw", "-w", "/tmp", "--entrypoint",

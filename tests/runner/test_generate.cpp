@@ -361,3 +361,41 @@ TEST_F(GenerateTest, SigkillLeavesNoContainerBehind) {
   EXPECT_TRUE(lupa_containers().empty());
   EXPECT_TRUE(git_log().empty());
 }
+
+TEST_F(GenerateTest, ReproduceRebuildsTheStoredRecipeAndDiffs) {
+  docker::ProcessOutput first = lupa({"generate", recipe("nginx", "wrk.toml").string(), "--db",
+                                      db().string(), "--only-syscalls", "accept4,listen,geteuid"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::string key = run_dir("nginx").lexically_relative(db()).string();
+  // From the stored files alone: the recipe's folder is not used.
+  docker::ProcessOutput again = lupa({"reproduce", key, "--db", db().string()});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_NE(again.out.find("after:  fresh run of the same experiment"), std::string::npos)
+      << again.out;
+  EXPECT_NE(again.out.find("results: identical"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("provenance: "), std::string::npos);
+  EXPECT_EQ(git_log().size(), 1u) << "reproduce commits only with --commit";
+}
+
+TEST_F(GenerateTest, PodmanRunsTheSameRecipe) {
+  if (!util::is_executable_file("/usr/bin/podman")) {
+    GTEST_SKIP() << "podman is not installed (apt-get install podman)";
+  }
+  util::Result<docker::Engine> podman = docker::Engine::open(docker::EngineKind::podman);
+  if (!podman) {
+    GTEST_SKIP() << "podman does not work here: " << podman.error();
+  }
+  // The base image is imported into Podman's own store from the cached root file system.
+  docker::ProcessOutput out =
+      lupa({"generate", recipe("nginx", "wrk.toml").string(), "--db", db().string(), "--engine",
+            "podman", "--only-syscalls", "accept4,listen,geteuid"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  core::ExploreResult r = result_of("nginx");
+  EXPECT_EQ(verdict(r, "accept4"), "stub-only");
+  EXPECT_EQ(verdict(r, "listen"), "required");
+  nlohmann::json p =
+      nlohmann::json::parse(util::read_file(run_dir("nginx") / "provenance.json").value_or("{}"));
+  EXPECT_EQ(p["engine"]["name"], "podman");
+  EXPECT_EQ(run("/usr/bin/podman", {"ps", "-aq", "--filter", "label=lupa.run"}).out, "")
+      << "no podman container left";
+}

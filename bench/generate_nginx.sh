@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `lupa generate` end to end on the bundled nginx recipe (apps/nginx/wrk.toml) in Docker:
+#   loupe-r2   Loupe's way: one bit at a time, one worker, fixed 0.4 s sleep, test always run,
+#              2 replicas (Loupe's default)
+#   loupe-r1   the same with 1 replica
+#   group      lupa's default: screening + group testing over one worker container per core
+# Same image, same discovery backend, same test script. Prints each run's exploration time
+# and probe runs, the speed-ups over loupe-r2 and loupe-r1 measured in this one run, and fails
+# unless all reached the same verdicts (dyn.csv identical).
+#   bench/generate_nginx.sh [BUILD_DIR]     ONLY=accept4,close,... explores a subset
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=$(cd "${1:-build}" && pwd)
+lupa=$build/cli/lupa
+[ -x "$lupa" ] || { echo "bench: $lupa is missing: build first" >&2; exit 1; }
+work=$(mktemp -d /tmp/lupa-bench-generate.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+only=()
+[ -n "${ONLY:-}" ] && only=(--only-syscalls "$ONLY")
+
+# The image is built (and cached) before anything is timed.
+"$lupa" -q discover "$root/apps/nginx/wrk.toml" > /dev/null
+
+declare -A seconds runs
+names=()
+run() {
+  local name=$1; shift
+  "$lupa" -q generate "$root/apps/nginx/wrk.toml" --db "$work/$name" "${only[@]}" "$@" > /dev/null
+  local dir
+  dir=$(echo "$work/$name"/nginx/benchmark-wrk/*)
+  seconds[$name]=$(python3 -c "import json,sys; print('%.1f' % json.load(open(sys.argv[1]))['timings']['exploration'])" "$dir/provenance.json")
+  runs[$name]=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['stats']['probe_runs'])" "$dir/results.json")
+  cp "$dir/data/dyn.csv" "$work/$name.csv"
+  names+=("$name")
+}
+run loupe-r2 --strategy loupe --replicas 2
+run loupe-r1 --strategy loupe --replicas 1
+run group
+
+used=$(awk -F, '!/^#/ && $2 == "Y"' "$work/group.csv" | wc -l)
+echo "lupa generate apps/nginx/wrk.toml: $used syscalls used${ONLY:+, exploring $ONLY}, $(nproc) CPUs, Docker"
+printf "  %-9s %6s %9s %13s %13s\n" strategy runs seconds "vs loupe-r2" "vs loupe-r1"
+for name in "${names[@]}"; do
+  printf "  %-9s %6s %9s %12sx %12sx\n" "$name" "${runs[$name]}" "${seconds[$name]}" \
+    "$(awk -v a="${seconds[loupe-r2]}" -v b="${seconds[$name]}" 'BEGIN { printf "%.1f", a / b }')" \
+    "$(awk -v a="${seconds[loupe-r1]}" -v b="${seconds[$name]}" 'BEGIN { printf "%.1f", a / b }')"
+done
+status=0
+for name in "${names[@]}"; do
+  if ! cmp -s "$work/loupe-r2.csv" "$work/$name.csv"; then
+    echo "bench: $name reached other verdicts than loupe-r2:" >&2
+    diff "$work/loupe-r2.csv" "$work/$name.csv" | grep '^[<>]' | head -20 >&2
+    status=1
+  fi
+done
+[ $status -eq 0 ] && echo "  every strategy reached the same verdicts (dyn.csv identical)"
+exit $status
