@@ -229,6 +229,9 @@ int InjectionSupervisor::path_rule_of(pid_t pid, int nr, const std::array<uint64
     return -1;
   }
   std::optional<std::string> path = read_string(pid, args[*index]);
+  if (!path && (errno == EPERM || errno == EACCES)) {
+    ++m_hits.unreadable;
+  }
   if (!path || !core::is_pseudo_file_path(*path)) {
     return -1;
   }

@@ -47,6 +47,9 @@ struct SupervisorHits {
   std::map<int, uint64_t> syscalls; // per syscall number
   std::vector<uint64_t> args;       // per argument rule, in the rules' order
   std::vector<uint64_t> paths;      // per path rule
+  // Paths the supervisor was not allowed to read (EPERM: a process of another user without
+  // CAP_SYS_PTRACE): path rules could not be applied to those calls.
+  uint64_t unreadable = 0;
 };
 
 class InjectionSupervisor {

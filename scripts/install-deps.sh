@@ -12,6 +12,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox docker.io podman mmdebstrap strace bpftrace linux-perf
   nginx-light wrk redis-server redis-tools memcached procps coreutils python3 iproute2 netcat-openbsd
+  libcap2-bin util-linux
   chromium
 )
 

@@ -316,3 +316,30 @@ TEST_F(Cli, WorkerModeAppliesArgumentAndPathRules) {
   EXPECT_EQ(nlohmann::json::parse(replies[4])["outcome"]["arg_hits"], nlohmann::json({0}));
   EXPECT_TRUE(nlohmann::json::parse(replies[5]).contains("error")) << "a relative path rule";
 }
+
+TEST_F(Cli, PathRulesThatCannotReadTheAppsMemoryFailLoudly) {
+  // Without CAP_SYS_PTRACE, the supervisor may not read the memory of an app that switched to
+  // another user: no verdict may come from a run whose rules were not applied.
+  if (!util::is_executable_file("/usr/sbin/capsh") ||
+      !util::is_executable_file("/usr/bin/setpriv") || ::geteuid() != 0) {
+    GTEST_SKIP() << "needs root, capsh (libcap2-bin) and setpriv (util-linux)";
+  }
+  std::filesystem::path test =
+      script(m_dir.path(), "version.sh", "#!/bin/sh\ngrep -q 'Linux version' \"$1\"\n");
+  std::ofstream(m_dir.path() / "requests")
+      << R"({"id": 1, "probe": {"paths": [{"path": "/proc/version", "action": "enoent"}]}})"
+      << "\n";
+  lupa_test::CommandResult r = run_shell(
+      "/usr/sbin/capsh --drop=cap_sys_ptrace -- -c '" +
+          explore_command("--worker --test-sequential -t " + test.string() +
+                          " -b /usr/bin/setpriv -- --reuid=65534 --regid=65534 --clear-groups "
+                          "/bin/cat /proc/version") +
+          "'",
+      m_dir.path(), m_dir.path() / "requests");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> replies = util::split(util::trim(r.out), '\n');
+  ASSERT_EQ(replies.size(), 2u) << r.out;
+  nlohmann::json reply = nlohmann::json::parse(replies[1]);
+  ASSERT_TRUE(reply.contains("error")) << replies[1];
+  EXPECT_NE(reply["error"].get<std::string>().find("CAP_SYS_PTRACE"), std::string::npos);
+}
