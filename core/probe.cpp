@@ -197,6 +197,9 @@ void to_json(nlohmann::json& j, const ProbeOutcome& o) {
   if (!o.path_hits.empty()) {
     j["path_hits"] = o.path_hits;
   }
+  if (o.unreadable_paths > 0) {
+    j["unreadable_paths"] = o.unreadable_paths;
+  }
   if (!o.listening.empty()) {
     j["listening"] = o.listening;
   }
@@ -238,6 +241,7 @@ void from_json(const nlohmann::json& j, ProbeOutcome& o) {
   }
   o.arg_hits = j.value("arg_hits", std::vector<uint64_t>{});
   o.path_hits = j.value("path_hits", std::vector<uint64_t>{});
+  o.unreadable_paths = j.value("unreadable_paths", uint64_t{0});
   o.listening = j.value("listening", std::vector<int>{});
   o.processes = j.value("processes", 0);
   o.ready_seconds = j.value("ready_seconds", 0.0);

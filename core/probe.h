@@ -14,9 +14,10 @@
 // A worker prints {"ready": true} once it accepts requests and exits at end of input.
 // Optional probe fields (absent = false/empty): "without_app", "until_ready", "count_hits",
 // "expect_ports", "expect_processes", "ready_timeout_ms"; optional outcome fields: "hits",
-// "arg_hits", "path_hits", "listening", "processes", "ready_seconds", "app_exit". An argument
-// rule is {"nr", "arg", "value", "mask", "injection"} plus "arg2", "value2", "mask2" when it
-// compares two arguments; a path rule is {"path", "action": "enoent"|"empty"}.
+// "arg_hits", "path_hits", "unreadable_paths", "listening", "processes", "ready_seconds",
+// "app_exit". An argument rule is {"nr", "arg", "value", "mask", "injection"} plus "arg2",
+// "value2", "mask2" when it compares two arguments; a path rule is {"path", "action":
+// "enoent"|"empty"}.
 
 #include "core/result.h"
 
@@ -113,6 +114,9 @@ struct ProbeOutcome {
   std::map<int, uint64_t> hits; // injected calls made, per syscall (only with count_hits)
   std::vector<uint64_t> arg_hits;  // ... per argument rule, in the probe's order
   std::vector<uint64_t> path_hits; // ... per path rule (counted whenever path rules are given)
+  // Path rules only: calls whose path the worker was not allowed to read (another user's
+  // process without CAP_SYS_PTRACE), so the rules could not apply to them: no verdict.
+  uint64_t unreadable_paths = 0;
   std::vector<int> listening;   // TCP/UDP ports the app's tree listened on when judged
   int processes = 0;            // processes in the app's tree when judged ready
   double ready_seconds = 0;     // benchmark mode: from the launch to readiness

@@ -231,6 +231,7 @@ void to_json(nlohmann::json& j, const ExploreResult& r) {
     unstable_names.push_back(r.find(nr)->name);
   }
   j["unstable"] = unstable_names;
+  j["notes"] = r.notes;
   j["stats"] = {{"probe_runs", r.stats.probe_runs},
                 {"infra_retries", r.stats.infra_retries},
                 {"runs", r.stats.runs},
@@ -298,6 +299,7 @@ void from_json(const nlohmann::json& j, ExploreResult& r) {
     r.collective.final_works = optional_field<bool>(c, "final_works");
     r.collective.runs = c.value("runs", uint64_t{0});
   }
+  r.notes = j.value("notes", std::vector<std::string>{});
   if (j.contains("stats")) {
     const nlohmann::json& s = j.at("stats");
     r.stats.probe_runs = s.value("probe_runs", uint64_t{0});

@@ -149,6 +149,7 @@ struct ExploreResult {
   std::optional<std::vector<int>> static_syscalls; // from static analysis, when done
   CollectiveCheck collective;
   RunStats stats;
+  std::vector<std::string> notes; // what could not be explored, and why (one line each)
 
   // The entry for syscall `nr`, or nullptr.
   const SyscallResult* find(int nr) const;

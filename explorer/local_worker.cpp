@@ -321,14 +321,7 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
   }
   if (supervisor) {
     SupervisorHits hits = supervisor->finish();
-    if (hits.unreadable > 0) {
-      // The rules were not applied to those calls: no verdict may come from this run.
-      throw util::Fatal(fmt::format(
-          "{}: the paths of {} calls could not be read (process_vm_readv: permission denied); "
-          "pseudo-file rules need CAP_SYS_PTRACE over the app's processes (in a container: "
-          "--cap-add SYS_PTRACE)",
-          m_name, hits.unreadable));
-    }
+    outcome.unreadable_paths = hits.unreadable;
     outcome.hits = std::move(hits.syscalls);
     if (probe.count_hits || !probe.paths.empty()) {
       outcome.arg_hits = std::move(hits.args);

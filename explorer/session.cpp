@@ -439,6 +439,9 @@ std::string depth_text(const core::ExploreResult& result) {
                          names_of(missed));
     }
   }
+  for (const std::string& note : result.notes) {
+    out += "Note: " + note + "\n";
+  }
   const core::CollectiveCheck& c = result.collective;
   if (c.ran) {
     auto word = [](const std::optional<bool>& v) {

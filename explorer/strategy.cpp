@@ -349,6 +349,8 @@ public:
     }
   }
 
+  // Why the part was given up (its verdicts would not be true), if it was.
+  const std::optional<std::string>& abandoned() const { return m_abandoned; }
   const std::vector<Bit>& bits() const { return m_bits; }
   const std::vector<BitState>& states() const { return m_states; }
   uint64_t runs() const { return m_runs; }
@@ -358,8 +360,8 @@ private:
   // ---- Loupe: one bit at a time, each replica in turn, on the first worker ----------------
   void run_loupe() {
     Dispatcher dispatcher(m_pool, 1);
-    for (size_t i = 0; i < m_bits.size(); ++i) {
-      while (m_states[i].runs.size() < m_replicas) {
+    for (size_t i = 0; i < m_bits.size() && !m_abandoned; ++i) {
+      while (m_states[i].runs.size() < m_replicas && !m_abandoned) {
         throw_if_cancelled();
         Task task{TaskKind::alone, {i}, {}};
         dispatcher.submit(0, probe_of(task));
@@ -392,7 +394,7 @@ private:
     uint64_t next_ticket = 1;
     for (;;) {
       throw_if_cancelled();
-      while (dispatcher.has_free()) {
+      while (dispatcher.has_free() && !m_abandoned) {
         std::optional<Task> task = next_task();
         if (!task) {
           break;
@@ -603,6 +605,17 @@ private:
 
   void finish(const Task& task, const core::ProbeOutcome& outcome) {
     ++m_runs;
+    if (outcome.unreadable_paths > 0 || m_abandoned) {
+      // The worker could not apply the path rules to every call: nothing here is a verdict.
+      if (!m_abandoned) {
+        m_abandoned = fmt::format(
+            "{} not explored: the worker could not read the paths of {} calls (another user's "
+            "processes need CAP_SYS_PTRACE; in a container, --cap-add SYS_PTRACE)",
+            m_part, outcome.unreadable_paths);
+        util::log::warn("{}", *m_abandoned);
+      }
+      return;
+    }
     std::string kind = kind_name(task.kind);
     ++m_runs_by_kind[m_part == k_part_syscalls ? kind : m_part + "-" + kind];
     bool works = outcome.works && !outcome.infra_failure;
@@ -695,6 +708,7 @@ private:
   uint64_t m_runs = 0;
   std::map<std::string, uint64_t> m_runs_by_kind;
   Clock::time_point m_start;
+  std::optional<std::string> m_abandoned;
 };
 
 // ---- the collective check ------------------------------------------------------------------
@@ -1133,6 +1147,10 @@ core::ExploreResult explore(const core::Discovery& discovery, WorkerPool& pool,
     }
     Exploration exploration(k_part_paths, bits, discovery, pool, options);
     run_part(exploration, k_part_paths, result);
+    if (exploration.abandoned()) {
+      result.notes.push_back(*exploration.abandoned());
+      bits.clear(); // every pseudo-file stays untested
+    }
     for (size_t i = 0; i < bits.size(); ++i) {
       core::PathResult& p = result.paths[entry[i]];
       bool enoent = bits[i].path.action == core::PathAction::enoent;

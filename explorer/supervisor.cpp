@@ -4,6 +4,8 @@
 #include "explorer/filter.h"
 #include "util/log.h"
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/openat2.h>
@@ -31,19 +33,10 @@ struct Answer {
   bool cloexec = false; // ... close-on-exec in the caller
 };
 
-// Writes `size` bytes at `data` to `address` in the memory of `pid`.
-bool write_memory(pid_t pid, uint64_t address, const void* data, size_t size) {
-  iovec local{const_cast<void*>(data), size};
-  iovec remote{reinterpret_cast<void*>(address), size};
-  return ::process_vm_writev(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
-}
-
 // Reads a `T` at `address` in the memory of `pid`.
 template <typename T> std::optional<T> read_value(pid_t pid, uint64_t address) {
   T value{};
-  iovec local{&value, sizeof(value)};
-  iovec remote{reinterpret_cast<void*>(address), sizeof(value)};
-  if (::process_vm_readv(pid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(sizeof(value))) {
+  if (read_memory(pid, address, &value, sizeof(value)) != static_cast<ssize_t>(sizeof(value))) {
     return std::nullopt;
   }
   return value;
@@ -163,6 +156,55 @@ std::filesystem::path executable_of(pid_t pid) {
   return text;
 }
 
+namespace {
+
+// /proc/<pid>/mem of `pid`, opened for `flags`, or -1.
+int open_mem(pid_t pid, int flags) {
+  return ::open(fmt::format("/proc/{}/mem", pid).c_str(), flags | O_CLOEXEC);
+}
+
+// True if process_vm_readv/writev were refused as such (a seccomp profile), not for `pid`.
+bool refused_call(int err) {
+  return err == ENOSYS || err == EPERM;
+}
+
+} // namespace
+
+ssize_t read_memory(pid_t pid, uint64_t address, void* out, size_t size) {
+  iovec local{out, size};
+  iovec remote{reinterpret_cast<void*>(address), size};
+  ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  if (n >= 0 || !refused_call(errno)) {
+    return n;
+  }
+  int fd = open_mem(pid, O_RDONLY);
+  if (fd < 0) {
+    errno = errno == EACCES ? EPERM : errno;
+    return -1;
+  }
+  n = ::pread(fd, out, size, static_cast<off_t>(address));
+  int err = errno;
+  ::close(fd);
+  errno = err;
+  return n;
+}
+
+bool write_memory(pid_t pid, uint64_t address, const void* data, size_t size) {
+  iovec local{const_cast<void*>(data), size};
+  iovec remote{reinterpret_cast<void*>(address), size};
+  ssize_t n = ::process_vm_writev(pid, &local, 1, &remote, 1, 0);
+  if (n >= 0 || !refused_call(errno)) {
+    return n == static_cast<ssize_t>(size);
+  }
+  int fd = open_mem(pid, O_WRONLY);
+  if (fd < 0) {
+    return false;
+  }
+  n = ::pwrite(fd, data, size, static_cast<off_t>(address));
+  ::close(fd);
+  return n == static_cast<ssize_t>(size);
+}
+
 std::optional<std::string> read_string(pid_t pid, uint64_t address, size_t max) {
   std::string out;
   char buffer[4096];
@@ -171,9 +213,7 @@ std::optional<std::string> read_string(pid_t pid, uint64_t address, size_t max) 
     // Never read across a page boundary at once: the next page may not be mapped.
     size_t chunk = static_cast<size_t>(std::min<uint64_t>(page - address % page, sizeof(buffer)));
     chunk = std::min(chunk, max - out.size());
-    iovec local{buffer, chunk};
-    iovec remote{reinterpret_cast<void*>(address), chunk};
-    ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    ssize_t n = read_memory(pid, address, buffer, chunk);
     if (n <= 0) {
       return std::nullopt;
     }

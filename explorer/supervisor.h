@@ -6,14 +6,13 @@
 //  - made by a process whose executable is not the --only-consider binary, or
 //  - a call no rule is about (a path that no path rule names, arguments no rule matches).
 // Argument rules are matched on the call's arguments, first rule first. Path rules read the
-// path from the caller's memory (process_vm_readv) and make it missing (-ENOENT) or an empty
-// regular file: an open gets an fd of an empty file (SECCOMP_IOCTL_NOTIF_ADDFD), the stat
-// family the description of one (written into the caller's buffer), access succeeds unless
-// X_OK is asked, readlink fails with EINVAL, chdir with ENOTDIR, exec with EACCES; the calls
-// that do not read the file (chmod, chown, utimensat, truncate, xattrs, statfs, inotify, mknod,
-// name_to_handle_at) run on the real path.
-// It counts the injected calls per syscall, per argument rule and per path rule (`hits`):
-// which injections the app exercised.
+// path from the caller's memory (process_vm_readv, or /proc/<pid>/mem) and make it missing
+// (-ENOENT) or an empty regular file: an open gets an fd of an empty file
+// (SECCOMP_IOCTL_NOTIF_ADDFD), the stat family the description of one (written into the caller's
+// buffer), access succeeds unless X_OK is asked, readlink fails with EINVAL, chdir with ENOTDIR,
+// exec with EACCES; the calls that do not read the file (chmod, chown, utimensat, truncate, xattrs,
+// statfs, inotify, mknod, name_to_handle_at) run on the real path. It counts the injected calls per
+// syscall, per argument rule and per path rule (`hits`): which injections the app exercised.
 
 #include "core/probe.h"
 
@@ -86,8 +85,16 @@ private:
 // The executable of process `pid` (its /proc/<pid>/exe link), or empty when it is gone.
 std::filesystem::path executable_of(pid_t pid);
 
+// Reads `size` bytes at `address` of process `pid` into `out` with process_vm_readv, or
+// through /proc/<pid>/mem where a seccomp profile refuses that call (Docker's default profile
+// without CAP_SYS_PTRACE). Returns the bytes read, or -1 with errno set (EPERM: not allowed).
+ssize_t read_memory(pid_t pid, uint64_t address, void* out, size_t size);
+
+// Writes `size` bytes at `data` to `address` of process `pid` (the same two ways); true if all.
+bool write_memory(pid_t pid, uint64_t address, const void* data, size_t size);
+
 // The NUL-terminated string at `address` in the memory of process `pid` (at most `max` bytes),
-// or nullopt when it cannot be read.
+// or nullopt when it cannot be read (errno EPERM when not allowed).
 std::optional<std::string> read_string(pid_t pid, uint64_t address, size_t max = 4096);
 
 } // namespace explorer

@@ -42,6 +42,7 @@ struct AppModel {
   std::map<Bit, unsigned> flaky_every; // this required-looking bit fails one run in N
   std::set<std::string> required_items;                   // tokens: fails whenever injected
   std::vector<std::set<std::string>> fail_together_items; // each member alone works, all fail
+  bool unreadable_paths = false; // the worker cannot read the paths of the app's calls
 };
 
 class ModelWorker : public explorer::Worker {
@@ -89,6 +90,9 @@ public:
     for (const core::PathRule& rule : probe.paths) {
       out.path_hits.push_back(1);
       tokens.insert(token(rule));
+    }
+    if (m_model.unreadable_paths && !probe.paths.empty()) {
+      out.unreadable_paths = 3;
     }
     if (!probe.count_hits) {
       out.arg_hits.clear();

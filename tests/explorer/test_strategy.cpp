@@ -625,3 +625,19 @@ TEST(DeepExploration, OnlySyscallsAlsoLimitsSubFeaturesAndPseudoFiles) {
     EXPECT_EQ(p.enoent.merged() != Verdict::untested, p.path == "/dev/null") << p.path;
   }
 }
+
+TEST(DeepExploration, PseudoFilesAWorkerCannotReadStayUntested) {
+  AppModel model;
+  model.unreadable_paths = true;
+  for (Strategy strategy : {Strategy::loupe, Strategy::group}) {
+    core::ExploreResult r = explore_deep(model, 4, strategy, 2, true);
+    for (const core::PathResult& p : r.paths) {
+      EXPECT_EQ(p.enoent.merged(), Verdict::untested) << p.path;
+      EXPECT_EQ(p.empty.merged(), Verdict::untested) << p.path;
+    }
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_NE(r.notes[0].find("CAP_SYS_PTRACE"), std::string::npos) << r.notes[0];
+    EXPECT_TRUE(r.collective.left_out.enoent_paths.empty());
+    EXPECT_EQ(r.find(0)->stub.merged(), Verdict::works) << "the other parts go on";
+  }
+}
