@@ -28,6 +28,10 @@ struct GenerateCli {
   unsigned jobs = 0;
   std::string discovery = "auto";
   std::vector<std::string> only_syscalls;
+  bool no_features = false;
+  bool no_paths = false;
+  bool no_collective = false;
+  bool no_static = false;
   std::string explorer;
   bool allow_dirty = false;
   bool json = false;
@@ -71,6 +75,10 @@ void run(const GenerateCli& c) {
   o.jobs = c.jobs;
   o.discovery = *runner::discovery_backend_from_string(c.discovery);
   o.only_syscalls = c.only_syscalls;
+  o.parts.features = !c.no_features;
+  o.parts.paths = !c.no_paths;
+  o.parts.collective = !c.no_collective;
+  o.static_analysis = !c.no_static;
   o.explorer = c.explorer;
   o.base.rebuild = c.rebuild_base;
   std::vector<std::string> quoted;
@@ -132,6 +140,12 @@ LUPA_COMMAND(generate, [](CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--only-syscalls", c->only_syscalls, "Explore only these syscalls")
       ->delimiter(',');
+  cmd->add_flag("--no-features", c->no_features,
+                "Do not explore sub-features (ioctl requests, fcntl commands, socket domains...)");
+  cmd->add_flag("--no-paths", c->no_paths, "Do not explore pseudo-files (/proc, /sys, /dev)");
+  cmd->add_flag("--no-collective", c->no_collective,
+                "Do not check the working verdicts all at once");
+  cmd->add_flag("--no-static", c->no_static, "Do not analyse the binary statically");
   cmd->add_option("--explorer", c->explorer, "lupa-explore to mount into the containers");
   cmd->add_flag("--allow-dirty", c->allow_dirty, "Accept a database with uncommitted changes");
   cmd->add_flag("--rebuild-base", c->rebuild_base, "Make the base image again with mmdebstrap");

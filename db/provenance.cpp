@@ -185,6 +185,19 @@ std::string run_id_document(const Provenance& p, const core::ExploreResult& r) {
   if (!unexplored.empty()) {
     doc["explorer"]["unexplored"] = unexplored;
   }
+  // The same for the parts below syscall granularity (left out, or not testable here).
+  size_t features = std::count_if(r.features.begin(), r.features.end(), [](const core::FeatureResult& f) {
+    return f.stub.runs.empty() && f.fake.runs.empty();
+  });
+  size_t paths = std::count_if(r.paths.begin(), r.paths.end(), [](const core::PathResult& p) {
+    return p.enoent.runs.empty() && p.empty.runs.empty();
+  });
+  if (features > 0) {
+    doc["explorer"]["unexplored_features"] = features;
+  }
+  if (paths > 0) {
+    doc["explorer"]["unexplored_paths"] = paths;
+  }
   return doc.dump(); // nlohmann objects keep keys sorted: the text is canonical
 }
 

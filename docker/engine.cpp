@@ -236,6 +236,9 @@ std::vector<std::string> run_arguments(const ContainerSpec& spec) {
     args.insert(args.end(), {"--name", spec.name});
   }
   args.insert(args.end(), {"--network", spec.network});
+  for (const std::string& cap : spec.cap_add) {
+    args.insert(args.end(), {"--cap-add", cap});
+  }
   for (const auto& [key, value] : spec.labels) {
     args.insert(args.end(), {"--label", key + "=" + value});
   }

@@ -45,6 +45,7 @@ struct ContainerSpec {
   std::optional<std::string> workdir;    // -w
   std::map<std::string, std::string> labels;
   bool interactive = false;              // -i: keep stdin open (worker protocol)
+  std::vector<std::string> cap_add;      // --cap-add, each (e.g. SYS_PTRACE); nothing else
 };
 
 // A docker/podman build.
@@ -56,7 +57,8 @@ struct BuildSpec {
 };
 
 // The client's `run` arguments for `spec` (the same for Docker and Podman): --rm, --pull never
-// (no registry), the network, labels, read-only mounts, workdir, entrypoint, image, command.
+// (no registry), the network, added capabilities, labels, read-only mounts, workdir,
+// entrypoint, image, command.
 std::vector<std::string> run_arguments(const ContainerSpec& spec);
 
 class Engine {

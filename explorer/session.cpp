@@ -332,6 +332,16 @@ void serve_worker(Worker& worker, std::istream& in, std::ostream& out, const App
           throw util::Fatal(discovery.error());
         }
         reply["discovery"] = *discovery;
+      } else if (request.contains("static")) {
+        // Static analysis of a binary in the worker's file system (the app's image).
+        const nlohmann::json& a = request.at("static");
+        util::Result<StaticAnalysis> analysis =
+            analyze_static(a.at("binary").get<std::string>(),
+                           a.value("loaded", std::vector<std::string>{}));
+        if (!analysis) {
+          throw util::Fatal(analysis.error());
+        }
+        reply["static"] = *analysis;
       } else {
         core::Probe probe = request.at("probe").get<core::Probe>();
         reply["outcome"] = worker.run(probe);

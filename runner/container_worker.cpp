@@ -36,6 +36,11 @@ docker::ContainerSpec explorer_container(const ContainerSetup& setup,
   spec.network = setup.network;
   spec.workdir = setup.workdir;
   spec.labels[k_run_label] = setup.token;
+  // The one capability added to Docker's default set: the explorer reads paths from the app's
+  // memory (pseudo-file rules) and may ptrace it (discovery without eBPF). Apps that switch to
+  // another user (nginx's workers run as nobody) are out of reach without it, and Docker's
+  // default seccomp profile allows process_vm_readv and ptrace only with it.
+  spec.cap_add = {"SYS_PTRACE"};
   spec.command = std::move(mode_args);
   std::vector<std::string> app = explorer::app_arguments(setup.app, setup.strategy);
   spec.command.insert(spec.command.end(), app.begin(), app.end());
@@ -131,6 +136,18 @@ util::Result<core::Discovery> ContainerWorker::discover(const core::Probe& readi
     return reply.at("discovery").get<core::Discovery>();
   } catch (const nlohmann::json::exception& e) {
     return util::error(fmt::format("{}: malformed discovery: {}", m_name, e.what()));
+  }
+}
+
+util::Result<explorer::StaticAnalysis>
+ContainerWorker::analyze_static(const std::filesystem::path& binary,
+                                const std::vector<std::string>& loaded) {
+  nlohmann::json request = {{"static", {{"binary", binary.string()}, {"loaded", loaded}}}};
+  TRY_ASSIGN(nlohmann::json reply, call(request, std::chrono::minutes(5), "static analysis"));
+  try {
+    return reply.at("static").get<explorer::StaticAnalysis>();
+  } catch (const nlohmann::json::exception& e) {
+    return util::error(fmt::format("{}: malformed static analysis: {}", m_name, e.what()));
   }
 }
 

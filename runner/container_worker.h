@@ -7,6 +7,7 @@
 
 #include "docker/engine.h"
 #include "explorer/config.h"
+#include "explorer/static_analysis.h"
 #include "explorer/strategy.h"
 #include "explorer/worker.h"
 #include "util/error.h"
@@ -61,6 +62,10 @@ public:
   core::ProbeOutcome run(const core::Probe& probe) override;
   // ptrace discovery of the app in the container (readiness as in `probe`'s expect fields).
   util::Result<core::Discovery> discover(const core::Probe& readiness);
+  // Static analysis of `binary` and its libraries (and of `loaded`, the ones the app opened) as
+  // the container's file system has them.
+  util::Result<explorer::StaticAnalysis> analyze_static(const std::filesystem::path& binary,
+                                                        const std::vector<std::string>& loaded);
   std::string name() const override { return m_name; }
   // The host pid of the container's first process (lupa-explore --worker).
   pid_t host_pid() const { return m_pid; }

@@ -88,6 +88,7 @@ struct Generation {
   // 8-10
   explorer::Baseline baseline;
   ContainerDiscovery discovery;
+  std::optional<explorer::StaticAnalysis> analysis;
   core::ExploreResult result;
 };
 
@@ -287,10 +288,29 @@ util::Result<void> discover(Generation& g) {
   return {};
 }
 
+// Never fatal: a binary the analysis cannot read (not x86-64 ELF, a script) only loses the
+// static set and its coverage warning, as with lupa-explore on the host.
+void analyze(Generation& g) {
+  auto& first = dynamic_cast<ContainerWorker&>(*g.pool.front());
+  const explorer::AppConfig& app = g.setup.app;
+  fs::path target = app.only_consider.value_or(app.binary);
+  const std::set<std::string>& libraries = g.discovery.discovery.libraries;
+  util::Result<explorer::StaticAnalysis> analysis =
+      first.analyze_static(target, {libraries.begin(), libraries.end()});
+  if (!analysis) {
+    util::log::warn("static analysis skipped: {}", analysis.error());
+    return;
+  }
+  util::log::info("static analysis: {} syscalls reachable in {} objects ({:.1f} s)",
+                  analysis->syscalls.size(), analysis->objects.size(), analysis->seconds);
+  g.analysis = std::move(*analysis);
+}
+
 util::Result<void> explore(Generation& g) {
   TRY_ASSIGN(std::vector<int> only, explorer::syscall_numbers(g.options.only_syscalls));
   explorer::ExploreOptions eo =
       explorer::explore_options_for(g.baseline, g.setup.app, g.strategy, g.replicas, only);
+  eo.parts = g.options.parts;
   explorer::ProgressDisplay display;
   eo.progress = [&](const explorer::Progress& p) { display.update(p); };
   util::log::info("exploration: {} strategy, {} worker(s), {} replica(s)",
@@ -316,6 +336,9 @@ util::Result<db::NewRun> assemble_run(Generation& g) {
   r.mode = explorer::to_string(app.mode);
   if (app.only_consider) {
     r.only_consider = app.only_consider->string();
+  }
+  if (g.analysis) {
+    r.static_syscalls = g.analysis->syscalls;
   }
   r.discovery = g.discovery.discovery.backend;
   r.discovery_complete = g.discovery.discovery.complete;
@@ -430,14 +453,22 @@ util::Result<GenerateResult> generate(const GenerateOptions& options) {
     g.image_guard->keep();
     return out;
   }
-  // 10. Exploration: each used syscall stubbed and faked, judged by the test script.
+  // 10. Static analysis: what the binary and its libraries can reach (coverage warning).
+  {
+    StepTimer t(g, "static");
+    if (options.static_analysis) {
+      analyze(g);
+    }
+  }
+  // 11. Exploration: each used syscall, sub-feature and pseudo-file stubbed and faked, judged by
+  // the test script, then the collective check of all working verdicts at once.
   {
     StepTimer t(g, "exploration");
     TRY(explore(g));
   }
   unsigned workers = static_cast<unsigned>(g.pool.size());
   g.pool.clear(); // the containers go now; the run is in memory
-  // 11. Result: results.json, the recipe files and the provenance of the run.
+  // 12. Result: results.json, the recipe files and the provenance of the run.
   TRY_ASSIGN(db::NewRun run, assemble_run(g));
   TRY_ASSIGN(db::RunFiles files, db::render_run(run));
   GenerateResult out;
@@ -445,7 +476,7 @@ util::Result<GenerateResult> generate(const GenerateOptions& options) {
   out.summary = explorer::summary_text(run.result);
   out.workers = workers;
   out.discovery = std::move(g.discovery);
-  // 12. Commit: the run lands whole in one commit, or not at all.
+  // 13. Commit: the run lands whole in one commit, or not at all.
   if (g.store) {
     TRY_ASSIGN(db::CommitResult committed, g.store->commit_run(run, {.dirty = options.dirty}));
     out.commit = std::move(committed);

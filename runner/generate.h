@@ -12,9 +12,11 @@
 //   7. workers    one container per parallel probe, each running lupa-explore --worker
 //   8. baseline   the app passes its test, and the test fails without the app
 //   9. discovery  eBPF from the host on the first worker's container, else ptrace inside one
-//  10. exploration every used syscall stubbed and faked, by the chosen strategy, over all workers
-//  11. result     results.json + provenance (engine, kernel, image digests, file hashes, timings)
-//  12. commit     one atomic commit into the database
+//  10. static     what the binary and its libraries can reach, analysed in the container
+//  11. exploration every used syscall, sub-feature and pseudo-file stubbed and faked, by the
+//                 chosen strategy over all workers, then the collective check
+//  12. result     results.json + provenance (engine, kernel, image digests, file hashes, timings)
+//  13. commit     one atomic commit into the database
 
 #include "db/run_files.h"
 #include "db/store.h"
@@ -49,6 +51,9 @@ struct GenerateOptions {
   unsigned jobs = 0;                            // worker containers (0: one per core)
   DiscoveryBackend discovery = DiscoveryBackend::automatic;
   std::vector<std::string> only_syscalls;       // explore only these (names or numbers)
+  explorer::ExploreParts parts;                 // default: all (syscalls, sub-features,
+                                                // pseudo-files, collective check)
+  bool static_analysis = true;
   std::filesystem::path explorer;               // lupa-explore (empty: beside this program)
   docker::BaseImageOptions base;
   std::string cmd;                              // the command line, stored as cmd.txt

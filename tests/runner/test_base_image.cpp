@@ -1,9 +1,12 @@
 // The base image's mirror comes from the machine's apt sources (the only network here).
 
+#include "runner/container_worker.h"
 #include "docker/base_image.h"
 #include "docker/engine.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 TEST(DebianMirror, Deb822First) {
   EXPECT_EQ(docker::debian_mirror("deb http://old.example/debian bookworm main\n",
@@ -41,11 +44,28 @@ TEST(RunArguments, NoRegistryReadOnlyMountsAndTheCommandLast) {
   spec.workdir = "/tmp";
   spec.labels = {{"lupa.run", "1234"}};
   spec.interactive = true;
+  spec.cap_add = {"SYS_PTRACE"};
   EXPECT_EQ(docker::run_arguments(spec),
             (std::vector<std::string>{"run", "--rm", "--pull=never", "-i", "--name", "lupa-1234-w0",
-                                      "--network", "none", "--label", "lupa.run=1234", "-v",
+                                      "--network", "none", "--cap-add", "SYS_PTRACE", "--label", "lupa.run=1234", "-v",
                                       "/host/lupa-explore:/.lupa/lupa-explore:ro", "-v",
                                       "/data:/out:rw", "-w", "/tmp", "--entrypoint",
                                       "/.lupa/lupa-explore", "lupa-app/nginx:benchmark-wrk",
                                       "--worker", "-b", "/usr/sbin/nginx"}));
+  // No capability is added unless asked, and nothing ever runs privileged.
+  spec.cap_add.clear();
+  std::vector<std::string> plain = docker::run_arguments(spec);
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), "--cap-add"), 0);
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), "--privileged"), 0);
+}
+
+TEST(RunArguments, WorkerContainersGetOnlySysPtrace) {
+  runner::ContainerSetup setup;
+  setup.image = "lupa-app/nginx:benchmark-wrk";
+  setup.explorer = "/host/lupa-explore";
+  setup.app.binary = "/usr/sbin/nginx";
+  docker::ContainerSpec spec = runner::explorer_container(setup, {"--worker"}, "w0");
+  EXPECT_EQ(spec.cap_add, std::vector<std::string>{"SYS_PTRACE"});
+  std::vector<std::string> args = docker::run_arguments(spec);
+  EXPECT_EQ(std::count(args.begin(), args.end(), "--privileged"), 0);
 }
