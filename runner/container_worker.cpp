@@ -39,7 +39,7 @@ docker::ContainerSpec explorer_container(const ContainerSetup& setup,
   // The one capability added to Docker's default set: the explorer reads paths from the app's
   // memory (pseudo-file rules) and may ptrace it (discovery without eBPF). Apps that switch to
   // another user (nginx's workers run as nobody) are out of reach without it, and Docker's
-  // default seccomp profile allows process_vm_readv and ptrace only with it.
+  // default seccomp profile allows process_vm_readv only with it.
   spec.cap_add = {"SYS_PTRACE"};
   spec.command = std::move(mode_args);
   std::vector<std::string> app = explorer::app_arguments(setup.app, setup.strategy);
