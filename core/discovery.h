@@ -41,6 +41,10 @@ struct Discovery {
   // Benchmark mode: the calls made before the app was ready (a subset of counts); the rest
   // served the workload. Empty when unknown (sequential mode, or not recorded).
   std::map<int, uint64_t> startup;
+  // Benchmark mode: the calls made before the test script decided (startup + workload; a
+  // subset of counts). A call missing here was made only at shutdown: it cannot change a
+  // verdict. Empty when unknown.
+  std::map<int, uint64_t> before_verdict;
   std::map<FeatureKey, uint64_t> features;
   std::map<std::string, PathUse> paths; // under /proc, /sys, /dev
   // Shared objects the app tried to open (dlopen() included), as named; empty when the

@@ -13,8 +13,8 @@
 //
 // A worker prints {"ready": true} once it accepts requests and exits at end of input.
 // Optional probe fields (absent = false/empty): "without_app", "until_ready", "count_hits",
-// "expect_ports", "expect_processes", "ready_timeout_ms"; optional outcome fields: "hits",
-// "arg_hits", "path_hits", "unreadable_paths", "listening", "processes", "ready_seconds",
+// "kill_at_verdict", "expect_ports", "expect_processes", "ready_timeout_ms"; optional outcome
+// fields: "hits", "late_hits", "arg_hits", "path_hits", "unreadable_paths", "listening", "processes", "ready_seconds",
 // "app_exit". An argument rule is {"nr", "arg", "value", "mask", "injection"} plus "arg2",
 // "value2", "mask2" when it compares two arguments; a path rule is {"path", "action":
 // "enoent"|"empty"}.
@@ -74,6 +74,9 @@ struct Probe {
   // Count the injected calls the app really made (seccomp user notification instead of a
   // plain errno action); the outcome's `hits` then says which injections were exercised.
   bool count_hits = false;
+  // Benchmark mode: kill the app (SIGKILL) as soon as the test script has decided, so it makes
+  // no call after the verdict (discovery of what the verdict depends on).
+  bool kill_at_verdict = false;
   // Benchmark mode: the app is ready once its process tree listens on all these ports
   // (learnt from the baseline); empty = any listening socket, or alive and quiet.
   std::vector<int> expect_ports;
@@ -112,6 +115,9 @@ struct ProbeOutcome {
   unsigned retries = 0; // infrastructure retries used
   std::string note;
   std::map<int, uint64_t> hits; // injected calls made, per syscall (only with count_hits)
+  // Benchmark mode: those of `hits` made after the test script had decided (shutdown): they
+  // could not change this verdict.
+  std::map<int, uint64_t> late_hits;
   std::vector<uint64_t> arg_hits;  // ... per argument rule, in the probe's order
   std::vector<uint64_t> path_hits; // ... per path rule (counted whenever path rules are given)
   // Path rules only: calls whose path the worker was not allowed to read (another user's

@@ -334,6 +334,7 @@ util::Result<TracedRun> traced_run(const AppConfig& config, const DiscoveryOptio
       run.failure = "the app exited before it was ready";
     } else {
       test();
+      run.discovery.before_verdict = tracer.counts(); // the rest: its shutdown
     }
     tree->terminate(slow.kill_grace);
   }

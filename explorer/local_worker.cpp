@@ -316,6 +316,13 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
       judge(ready.state == ReadyState::not_ready ? core::ProbeEnd::not_ready
                                                  : core::ProbeEnd::judged,
             &tree);
+      // What the app calls from here on (its shutdown) cannot change the verdict.
+      if (supervisor) {
+        supervisor->mark_verdict();
+      }
+      if (probe.kill_at_verdict) {
+        kill_grace = std::chrono::milliseconds(0);
+      }
     }
     tree.terminate(kill_grace);
   }
@@ -323,6 +330,7 @@ core::ProbeOutcome LocalWorker::run_once(const core::Probe& probe) {
     SupervisorHits hits = supervisor->finish();
     outcome.unreadable_paths = hits.unreadable;
     outcome.hits = std::move(hits.syscalls);
+    outcome.late_hits = std::move(hits.late);
     if (probe.count_hits || !probe.paths.empty()) {
       outcome.arg_hits = std::move(hits.args);
       outcome.path_hits = std::move(hits.paths);

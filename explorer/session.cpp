@@ -270,9 +270,10 @@ ExploreOptions explore_options_for(const Baseline& baseline, const AppConfig& ap
   options.only_syscalls = std::move(only_syscalls);
   options.expect_ports = baseline.ports;
   options.expect_processes = baseline.processes;
-  // A probe waits for readiness plenty of times what the unmodified app needed (an injection
-  // may slow its start), at least a second, at most the app's ready timeout.
-  double seconds = std::clamp(baseline.ready_seconds * 20, 1.0,
+  // A probe waits for readiness ten times what the unmodified app needed (an injection may
+  // slow its start; Loupe waits a fixed 0.4 s), at least a second, at most the app's ready
+  // timeout.
+  double seconds = std::clamp(baseline.ready_seconds * 10, 1.0,
                               std::chrono::duration<double>(app.ready_timeout).count());
   options.ready_timeout_ms = static_cast<int>(seconds * 1000);
   options.screening = strategy == Strategy::group && app.mode == Mode::benchmark &&

@@ -274,6 +274,9 @@ struct BitState {
   bool rated = false;        // counted in its class's failure rate
   bool busy = false;         // in a probe in flight, or reserved as a suspect half
   bool needs_screening = false;
+  // Its call was made only after the verdict in discovery (the app's shutdown): grouped with
+  // the other such bits, screened never, and settled by a group run that made it only late.
+  bool late = false;
   int risk = 1; // class, from priors then screening
 };
 
@@ -324,6 +327,14 @@ public:
       }
     }
     m_phases_known = !discovery.startup.empty();
+    std::set<int> late;
+    if (!discovery.before_verdict.empty()) {
+      for (const auto& [nr, count] : discovery.counts) {
+        if (!discovery.before_verdict.contains(nr)) {
+          late.insert(nr);
+        }
+      }
+    }
     m_states.resize(m_bits.size());
     const FailurePriors& priors = options.priors ? *options.priors : loupe_priors();
     for (size_t i = 0; i < m_bits.size(); ++i) {
@@ -333,6 +344,10 @@ public:
         rate = it != priors.end() ? it->second : rate;
       }
       m_states[i].risk = class_of(rate);
+      if (m_bits[i].kind != BitKind::path && late.contains(m_bits[i].nr)) {
+        m_states[i].late = true;
+        m_states[i].risk = 0;
+      }
     }
   }
 
@@ -382,6 +397,9 @@ private:
       // at once (a screen would be the same run, cut short), the likely passes go to groups.
       for (size_t i = 0; i < m_bits.size(); ++i) {
         int risk = m_states[i].risk;
+        if (m_states[i].late) {
+          continue; // made after the verdict: the app gets ready as it did without it
+        }
         if (risk == k_classes - 1) {
           m_states[i].alone = true;
         } else if (risk > 0) {
@@ -440,6 +458,10 @@ private:
         return Task{TaskKind::alone, {i}, {}};
       }
     }
+    // The shutdown-only bits, all in one group: their injections come after the verdict.
+    if (std::optional<Task> late = late_group()) {
+      return late;
+    }
     // Groups are formed once screening is over: it tells which bits to group first, and a
     // group formed from the few bits screened so far would be needlessly small.
     if (std::any_of(m_states.begin(), m_states.end(),
@@ -460,6 +482,16 @@ private:
       return m_states[a].risk < m_states[b].risk;
     });
     int risk = m_states[candidates.front()].risk;
+    // Once the least risky class has too few fresh bits for groups of its own, what passed once
+    // is confirmed together across classes rather than one at a time.
+    size_t fresh = static_cast<size_t>(std::count_if(candidates.begin(), candidates.end(), [&](size_t i) {
+      return m_states[i].risk == risk && m_states[i].tentative == 0;
+    }));
+    if (fresh < 4) {
+      if (std::optional<Task> confirm = confirmation_group(candidates)) {
+        return confirm;
+      }
+    }
     size_t in_class = static_cast<size_t>(std::count_if(
         candidates.begin(), candidates.end(), [&](size_t i) { return m_states[i].risk == risk; }));
     size_t size = group_size(in_class, failure_rate(risk));
@@ -482,6 +514,77 @@ private:
     }
     if (task.bits.size() == 1) {
       task.kind = TaskKind::alone;
+    }
+    return task;
+  }
+
+  // A group of every available shutdown-only bit (members told apart by their hits), if any.
+  std::optional<Task> late_group() const {
+    constexpr size_t k_max_late = 32;
+    Task task{TaskKind::group, {}, {}};
+    for (size_t i = 0; i < m_bits.size() && task.bits.size() < k_max_late; ++i) {
+      if (!available(i) || !m_states[i].late) {
+        continue;
+      }
+      bool distinct = std::all_of(task.bits.begin(), task.bits.end(),
+                                  [&](size_t m) { return compatible(m_bits[i], m_bits[m]); });
+      if (distinct) {
+        task.bits.push_back(i);
+      }
+    }
+    if (task.bits.empty()) {
+      return std::nullopt;
+    }
+    if (task.bits.size() == 1) {
+      task.kind = TaskKind::alone;
+    }
+    return task;
+  }
+
+  // True if every injected call of bit `i`'s syscall in `outcome` came after the verdict.
+  bool only_late(size_t i, const core::ProbeOutcome& outcome) const {
+    int nr = m_bits[i].nr;
+    auto hit = outcome.hits.find(nr);
+    auto late = outcome.late_hits.find(nr);
+    return hit != outcome.hits.end() && late != outcome.late_hits.end() &&
+           late->second >= hit->second;
+  }
+
+  // How long a probe waits for readiness: ten times the median time the app took to get ready
+  // in this part's runs so far (the baseline's first run is a cold start, slower), at least a
+  // second, at most what the options say.
+  int ready_timeout_ms() const {
+    constexpr size_t k_enough = 5;
+    if (m_ready_ms.size() < k_enough || m_options.ready_timeout_ms <= 0) {
+      return m_options.ready_timeout_ms;
+    }
+    std::vector<int> seen = m_ready_ms;
+    std::nth_element(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(seen.size() / 2),
+                     seen.end());
+    int most = m_options.ready_timeout_ms;
+    return std::clamp(seen[seen.size() / 2] * 10, std::min(1000, most), most);
+  }
+
+  // A group of bits awaiting their confirming pass (tentative), none a former partner of
+  // another: they passed once, so they are likely to pass together, and any two of them
+  // already make a group worth running. Nothing when fewer than two fit.
+  std::optional<Task> confirmation_group(const std::vector<size_t>& candidates) const {
+    constexpr size_t k_max = 16;
+    Task task{TaskKind::group, {}, {}};
+    for (size_t i : candidates) {
+      if (m_states[i].tentative == 0 || task.bits.size() >= k_max) {
+        continue;
+      }
+      bool fits = std::all_of(task.bits.begin(), task.bits.end(), [&](size_t m) {
+        return !m_states[i].partners.contains(m) && !m_states[m].partners.contains(i) &&
+               compatible(m_bits[i], m_bits[m]);
+      });
+      if (fits) {
+        task.bits.push_back(i);
+      }
+    }
+    if (task.bits.size() < 2) {
+      return std::nullopt;
     }
     return task;
   }
@@ -516,6 +619,9 @@ private:
 
   core::Probe probe_of(const Task& task) const {
     core::Probe probe = base_probe(m_options);
+    if (m_options.strategy == Strategy::group) {
+      probe.ready_timeout_ms = ready_timeout_ms();
+    }
     for (size_t i : task.bits) {
       add_to(m_bits[i], probe);
     }
@@ -605,6 +711,10 @@ private:
 
   void finish(const Task& task, const core::ProbeOutcome& outcome) {
     ++m_runs;
+    if (outcome.ready_seconds > 0 &&
+        (outcome.ended == core::ProbeEnd::ready || outcome.ended == core::ProbeEnd::judged)) {
+      m_ready_ms.push_back(static_cast<int>(outcome.ready_seconds * 1000));
+    }
     if (outcome.unreadable_paths > 0 || m_abandoned) {
       // The worker could not apply the path rules to every call: nothing here is a verdict.
       if (!m_abandoned) {
@@ -642,7 +752,12 @@ private:
     case TaskKind::group:
       if (works) {
         for (size_t i : task.bits) {
-          if (exercised(m_bits[i], probe, outcome)) {
+          if (exercised(m_bits[i], probe, outcome) && m_states[i].late && only_late(i, outcome)) {
+            // Injected only once the test had decided, as a run of it alone would be (until
+            // its call the app runs unmodified): this run is that run's verdict.
+            observe(i, true);
+          } else if (exercised(m_bits[i], probe, outcome)) {
+            m_states[i].late = false; // made in time for the verdict after all
             group_pass(i, task.bits);
           } else if (++m_states[i].unexercised >= 2) {
             m_states[i].alone = true;
@@ -704,6 +819,7 @@ private:
   std::deque<Task> m_queue;
   std::pair<uint64_t, uint64_t> m_class_counts[k_classes]{}; // works, fails per class
   std::set<int> m_used_after_ready; // calls discovery saw after the app was ready
+  std::vector<int> m_ready_ms;      // how long the app took to get ready, per run that did
   bool m_phases_known = false;
   uint64_t m_runs = 0;
   std::map<std::string, uint64_t> m_runs_by_kind;

@@ -43,6 +43,14 @@
 //      suspected and split in turn (binary splitting), down to single bits. "fails" is only
 //      ever concluded from a run of the bit alone, so interactions (bits that fail only
 //      together) never make a bit "required".
+//   Shutdown-only bits (their call missing from discovery's before_verdict: made only after
+//   the test script decided) skip screening and go into one group together. A member whose
+//   injected calls in that run all came after the verdict is settled "works" by it: until its
+//   first call the app runs unmodified, so a run of it alone would have the baseline's
+//   verdict. A member injected in time after all is an ordinary member from then on.
+//   Once the least risky class has fewer than four fresh bits, bits awaiting confirmation are
+//   confirmed together across classes instead of one at a time. A probe waits for readiness
+//   ten times the median ready time of the part's runs so far (at least 1 s).
 //   Verdicts are thus the one-at-a-time verdicts unless two different partners each hide a
 //   bit's failure (tested on nginx: tests/explorer and bench/explore_nginx.sh).
 //

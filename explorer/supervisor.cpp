@@ -374,6 +374,9 @@ void InjectionSupervisor::answer(const seccomp_notif& request) {
   }
   if (sent && inject) {
     ++m_hits.syscalls[nr];
+    if (m_after_verdict.load(std::memory_order_relaxed)) {
+      ++m_hits.late[nr];
+    }
     if (arg_rule >= 0) {
       ++m_hits.args[static_cast<size_t>(arg_rule)];
     }

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -44,6 +45,7 @@ struct SupervisorRules {
 // The injected calls a supervisor answered.
 struct SupervisorHits {
   std::map<int, uint64_t> syscalls; // per syscall number
+  std::map<int, uint64_t> late;     // ... of those, made after mark_verdict()
   std::vector<uint64_t> args;       // per argument rule, in the rules' order
   std::vector<uint64_t> paths;      // per path rule
   // Paths the supervisor was not allowed to read (EPERM: a process of another user without
@@ -63,6 +65,8 @@ public:
   // Stops the thread and returns the injected calls. Call once the tree is gone: a call still
   // waiting for an answer would wait until its process is killed.
   SupervisorHits finish();
+  // From now on, injected calls also count as late (made after the test script decided).
+  void mark_verdict() { m_after_verdict.store(true); }
 
 private:
   void serve();
@@ -78,6 +82,7 @@ private:
   SupervisorRules m_rules;
   std::filesystem::path m_self_exe;
   SupervisorHits m_hits;
+  std::atomic<bool> m_after_verdict{false};
   std::thread m_thread;
   bool m_finished = false;
 };

@@ -39,6 +39,7 @@ struct AppModel {
   std::map<Bit, Bit> defuses;   // when key is injected, the value's call is made but harmless
   std::set<int> startup_calls;  // calls made before the app is ready
   std::set<int> never_called;   // calls discovery saw but probes never make
+  std::set<int> shutdown_calls; // calls made only after the verdict (never fail the test)
   std::map<Bit, unsigned> flaky_every; // this required-looking bit fails one run in N
   std::set<std::string> required_items;                   // tokens: fails whenever injected
   std::vector<std::set<std::string>> fail_together_items; // each member alone works, all fail
@@ -132,6 +133,9 @@ public:
       }
       if (probe.count_hits) {
         out.hits[bit.first] = 1;
+        if (m_model.shutdown_calls.contains(bit.first)) {
+          out.late_hits[bit.first] = 1;
+        }
       }
     }
     for (const auto& [a, b] : m_model.fail_together) {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 
 using namespace explorer;
@@ -54,7 +55,8 @@ struct ModelRun {
 
 ModelRun explore_model(const AppModel& model, int n, Strategy strategy, size_t workers = 1,
                        Screening screening = Screening::no, unsigned replicas = 1,
-                       FailurePriors priors = {}) {
+                       FailurePriors priors = {},
+                       std::optional<core::Discovery> discovery = std::nullopt) {
   WorkerPool pool = pool_of(model, workers);
   ExploreOptions options;
   options.priors = std::move(priors); // none by default: model syscalls are not real ones
@@ -63,7 +65,7 @@ ModelRun explore_model(const AppModel& model, int n, Strategy strategy, size_t w
   options.replicas = replicas;
   options.parts.collective = false; // run counts here are the strategy's own
   ModelRun run;
-  run.result = explore(discovery_of(n), pool, options);
+  run.result = explore(discovery ? *discovery : discovery_of(n), pool, options);
   run.runs = run.result.stats.probe_runs;
   return run;
 }
@@ -233,6 +235,40 @@ TEST(GroupStrategy, NeverCalledBitsEndUpTestedAlone) {
   ModelRun group = explore_model(model, 4, Strategy::group);
   EXPECT_EQ(group.result.find(2)->stub.merged(), Verdict::works);
   EXPECT_EQ(group.result.find(2)->fake.merged(), Verdict::works);
+}
+
+TEST(GroupStrategy, ShutdownOnlyCallsAreSettledTogetherAndOnlyWhenLate) {
+  AppModel model;
+  model.shutdown_calls = {4, 5, 6, 7, 8, 9};
+  // 3 looked like a shutdown call in discovery, but probes make it in time, and it matters.
+  model.required = {{1, Injection::stub}, {2, Injection::fake}, {3, Injection::stub}};
+  core::Discovery discovery = discovery_of(10);
+  for (int nr : {0, 1, 2}) {
+    discovery.before_verdict[nr] = 1;
+  }
+  ModelRun loupe = explore_model(model, 10, Strategy::loupe, 1, Screening::no, 1, {}, discovery);
+  ModelRun group = explore_model(model, 10, Strategy::group, 1, Screening::no, 1, {}, discovery);
+  EXPECT_EQ(verdicts(group.result), verdicts(loupe.result));
+  EXPECT_EQ(group.result.find(3)->stub.merged(), Verdict::fails);
+  // The six shutdown calls: both injections in one group each, no run alone.
+  size_t alone = 0;
+  for (const core::Probe& p : [&] {
+         WorkerPool pool = pool_of(model, 1);
+         ExploreOptions options;
+         options.parts.collective = false;
+         explore(discovery, pool, options);
+         return dynamic_cast<ModelWorker&>(*pool.front()).probes();
+       }()) {
+    bool single = p.stub.size() + p.fake.size() == 1;
+    bool shutdown = !p.stub.empty() ? p.stub.front() >= 4 : !p.fake.empty() && p.fake.front() >= 4;
+    alone += single && shutdown ? 1 : 0;
+  }
+  EXPECT_EQ(alone, 0u);
+  core::Discovery unknown = discovery;
+  unknown.before_verdict.clear();
+  ModelRun blind = explore_model(model, 10, Strategy::group, 1, Screening::no, 1, {}, unknown);
+  EXPECT_EQ(verdicts(blind.result), verdicts(loupe.result));
+  EXPECT_LT(group.runs, blind.runs) << "knowing the shutdown calls saves runs";
 }
 
 TEST(GroupStrategy, ScreeningSettlesStartupFailuresWithoutTests) {
