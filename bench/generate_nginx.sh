@@ -4,6 +4,8 @@
 #              2 replicas (Loupe's default)
 #   loupe-r1   the same with 1 replica
 #   group      lupa's default: screening + group testing over one worker container per core
+# All three explore whole syscalls only, as Loupe does (--no-features --no-paths
+# --no-collective --no-static); DEPTH=1 adds a fourth run, lupa's default with every part.
 # Same image, same discovery backend, same test script. Prints each run's exploration time
 # and probe runs, the speed-ups over loupe-r2 and loupe-r1 measured in this one run, and fails
 # unless all reached the same verdicts (dyn.csv identical).
@@ -18,6 +20,7 @@ work=$(mktemp -d /tmp/lupa-bench-generate.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 only=()
 [ -n "${ONLY:-}" ] && only=(--only-syscalls "$ONLY")
+syscall_level=(--no-features --no-paths --no-collective --no-static)
 
 # The image is built (and cached) before anything is timed.
 "$lupa" -q discover "$root/apps/nginx/wrk.toml" > /dev/null
@@ -34,9 +37,10 @@ run() {
   cp "$dir/data/dyn.csv" "$work/$name.csv"
   names+=("$name")
 }
-run loupe-r2 --strategy loupe --replicas 2
-run loupe-r1 --strategy loupe --replicas 1
-run group
+run loupe-r2 --strategy loupe --replicas 2 "${syscall_level[@]}"
+run loupe-r1 --strategy loupe --replicas 1 "${syscall_level[@]}"
+run group "${syscall_level[@]}"
+[ -n "${DEPTH:-}" ] && run group-all
 
 used=$(awk -F, '!/^#/ && $2 == "Y"' "$work/group.csv" | wc -l)
 echo "lupa generate apps/nginx/wrk.toml: $used syscalls used${ONLY:+, exploring $ONLY}, $(nproc) CPUs, Docker"
