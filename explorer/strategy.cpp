@@ -7,6 +7,7 @@
 #include "util/log.h"
 
 #include <fmt/format.h>
+#include <sys/syscall.h>
 
 #include <algorithm>
 #include <chrono>
@@ -330,7 +331,13 @@ public:
     std::set<int> late;
     if (!discovery.before_verdict.empty()) {
       for (const auto& [nr, count] : discovery.counts) {
-        if (!discovery.before_verdict.contains(nr)) {
+        auto it = discovery.before_verdict.find(nr);
+        uint64_t in_time = it != discovery.before_verdict.end() ? it->second : 0;
+        // The exec that starts the app is counted but never injected: it does not count.
+        if (nr == SYS_execve && in_time > 0) {
+          --in_time;
+        }
+        if (in_time == 0) {
           late.insert(nr);
         }
       }
@@ -541,13 +548,14 @@ private:
     return task;
   }
 
-  // True if every injected call of bit `i`'s syscall in `outcome` came after the verdict.
-  bool only_late(size_t i, const core::ProbeOutcome& outcome) const {
+  // True if `outcome` injected calls of bit `i`'s syscall before the verdict.
+  bool injected_in_time(size_t i, const core::ProbeOutcome& outcome) const {
     int nr = m_bits[i].nr;
     auto hit = outcome.hits.find(nr);
     auto late = outcome.late_hits.find(nr);
-    return hit != outcome.hits.end() && late != outcome.late_hits.end() &&
-           late->second >= hit->second;
+    uint64_t hits = hit != outcome.hits.end() ? hit->second : 0;
+    uint64_t late_hits = late != outcome.late_hits.end() ? late->second : 0;
+    return hits > late_hits;
   }
 
   // How long a probe waits for readiness: ten times the median time the app took to get ready
@@ -739,7 +747,9 @@ private:
         if (!exercised(m_bits[i], probe, outcome)) {
           risk = std::min(risk + 1, k_classes - 1); // it serves the workload
         } else if (!serves_workload(i)) {
-          risk = std::max(risk - 1, 0); // set-up only, and the set-up survived
+          // Set-up only, and the set-up survived: what could still go wrong is the workload,
+          // which never makes the call (on nginx no such bit failed). The least risky class.
+          risk = 0;
         }
       } else {
         observe(i, works, false); // the whole one-at-a-time run happened (or died early)
@@ -751,13 +761,19 @@ private:
       break;
     case TaskKind::group:
       if (works) {
+        // Clean: no member was injected before the verdict, so until then the app ran as it
+        // does unmodified. A shutdown-only member alone would run unmodified until its first
+        // call too, which (as here, and in discovery) comes after the verdict, or never: this
+        // run is that run's verdict, whether or not the member's call was made.
+        bool clean = std::none_of(task.bits.begin(), task.bits.end(),
+                                  [&](size_t m) { return injected_in_time(m, outcome); });
         for (size_t i : task.bits) {
-          if (exercised(m_bits[i], probe, outcome) && m_states[i].late && only_late(i, outcome)) {
-            // Injected only once the test had decided, as a run of it alone would be (until
-            // its call the app runs unmodified): this run is that run's verdict.
+          if (m_states[i].late && clean) {
             observe(i, true);
           } else if (exercised(m_bits[i], probe, outcome)) {
-            m_states[i].late = false; // made in time for the verdict after all
+            if (injected_in_time(i, outcome)) {
+              m_states[i].late = false; // made in time for the verdict after all
+            }
             group_pass(i, task.bits);
           } else if (++m_states[i].unexercised >= 2) {
             m_states[i].alone = true;

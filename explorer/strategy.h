@@ -26,8 +26,9 @@
 //      have failed anyway); the others are marked by whether their call was made at startup.
 //   2. Classes: each bit's failure risk is estimated from prior knowledge (failure rates over
 //      the published Loupe database; for a sub-feature, its whole syscall's verdict), moved
-//      down a class when its call was made at startup and never again (discovery's phases), up
-//      when the app got ready without making it.
+//      to the least risky class when its call was made at startup and never again (discovery's
+//      phases) and the app got ready with it, up a class when the app got ready without
+//      making it.
 //   3. Groups: several bits of a class injected in one run (stubs and fakes mixed, members
 //      told apart by the hits counted per rule: one bit per syscall, per pseudo-file, and
 //      sub-features of one syscall only when no call can match two of them), group size
@@ -44,10 +45,12 @@
 //      ever concluded from a run of the bit alone, so interactions (bits that fail only
 //      together) never make a bit "required".
 //   Shutdown-only bits (their call missing from discovery's before_verdict: made only after
-//   the test script decided) skip screening and go into one group together. A member whose
-//   injected calls in that run all came after the verdict is settled "works" by it: until its
-//   first call the app runs unmodified, so a run of it alone would have the baseline's
-//   verdict. A member injected in time after all is an ordinary member from then on.
+//   the test script decided; the exec starting the app is never injected and does not count)
+//   skip screening and go into one group together. A passing group in which no member was
+//   injected before the verdict ("clean": until then the app ran unmodified) settles every
+//   shutdown-only member "works": a run of it alone would run unmodified until its first call,
+//   which comes after the verdict or never. A member injected in time after all is an
+//   ordinary member from then on.
 //   Once the least risky class has fewer than four fresh bits, bits awaiting confirmation are
 //   confirmed together across classes instead of one at a time. A probe waits for readiness
 //   ten times the median ready time of the part's runs so far (at least 1 s).
