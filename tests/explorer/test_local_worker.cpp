@@ -1,6 +1,7 @@
 // Probes on real programs: seccomp stubs and fakes, the app's own first exec, counted hits,
 // --only-consider, readiness, timeouts and retries; never a stray process.
 
+#include "explorer/discovery.h"
 #include "explorer/local_worker.h"
 #include "explorer_testutil.h"
 
@@ -133,6 +134,39 @@ TEST_F(LocalWorkerTest, WaitsUntilTheServerListens) {
   screen.until_ready = true;
   screen.expect_ports = {18086};
   EXPECT_EQ(worker.run(screen).ended, core::ProbeEnd::ready);
+  EXPECT_FALSE(lupa_test::process_running(testprog().string() + " serve"));
+}
+
+// The fixture server calls getpgrp only when SIGTERM ends it, after the test has decided.
+TEST_F(LocalWorkerTest, CallsAfterTheVerdictAreCountedLate) {
+  AppConfig config = server(18093);
+  util::Result<core::Discovery> found = discover(config, {});
+  ASSERT_TRUE(found) << found.error();
+  EXPECT_TRUE(found->counts.contains(SYS_getpgrp));
+  EXPECT_FALSE(found->before_verdict.contains(SYS_getpgrp)) << "made only at shutdown";
+  EXPECT_TRUE(found->before_verdict.contains(SYS_write)) << "made for the test";
+  EXPECT_FALSE(found->startup.contains(SYS_write));
+
+  LocalWorker worker(config, "w");
+  core::Probe probe;
+  probe.stub = {SYS_getpgrp};
+  probe.fake = {SYS_write};
+  probe.count_hits = true;
+  core::ProbeOutcome outcome = worker.run(probe);
+  EXPECT_FALSE(outcome.works) << "write faked: the test reads nothing";
+  EXPECT_GE(outcome.hits[SYS_write], 1u);
+  EXPECT_EQ(outcome.late_hits.count(SYS_write), 0u) << "written in time for the verdict";
+  EXPECT_EQ(outcome.hits[SYS_getpgrp], 1u);
+  EXPECT_EQ(outcome.late_hits[SYS_getpgrp], 1u);
+
+  // Killed at the verdict, the server never gets to its shutdown.
+  core::Probe killed;
+  killed.stub = {SYS_getpgrp};
+  killed.count_hits = true;
+  killed.kill_at_verdict = true;
+  core::ProbeOutcome quick = worker.run(killed);
+  EXPECT_TRUE(quick.works) << quick.note;
+  EXPECT_EQ(quick.hits.count(SYS_getpgrp), 0u);
   EXPECT_FALSE(lupa_test::process_running(testprog().string() + " serve"));
 }
 

@@ -18,21 +18,25 @@ TEST(Protocol, ProbeAndOutcomeFieldsRoundTrip) {
   probe.fake = {3};
   probe.until_ready = true;
   probe.count_hits = true;
+  probe.kill_at_verdict = true;
   probe.expect_ports = {18080};
   EXPECT_EQ(nlohmann::json(probe).get<core::Probe>(), probe);
   EXPECT_EQ(probe.describe(), "stub{accept4} fake{close} until-ready");
   core::Probe plain;
   EXPECT_FALSE(nlohmann::json(plain).contains("until_ready")) << "old peers see old messages";
+  EXPECT_FALSE(nlohmann::json(plain).contains("kill_at_verdict"));
 
   core::ProbeOutcome outcome;
   outcome.works = true;
   outcome.ended = core::ProbeEnd::ready;
   outcome.hits = {{288, 4}, {3, 1}};
+  outcome.late_hits = {{3, 1}};
   outcome.listening = {18080};
   outcome.app_exit = 0;
   core::ProbeOutcome back = nlohmann::json(outcome).get<core::ProbeOutcome>();
   EXPECT_EQ(back.ended, core::ProbeEnd::ready);
   EXPECT_EQ(back.hits, outcome.hits);
+  EXPECT_EQ(back.late_hits, outcome.late_hits);
   EXPECT_EQ(back.listening, outcome.listening);
   EXPECT_EQ(back.app_exit, 0);
   nlohmann::json bad = nlohmann::json(outcome);
@@ -45,6 +49,7 @@ TEST(Protocol, DiscoveryRoundTripsWithItsPhases) {
   d.backend = "ptrace";
   d.counts = {{0, 10}, {288, 14}, {435, 1}};
   d.startup = {{0, 4}, {435, 1}};
+  d.before_verdict = {{0, 8}, {288, 14}, {435, 1}};
   d.complete = false;
   d.incomplete_reason = "3 calls through the i386 or x32 ABI were seen and not counted";
   d.seconds = 1.5;
@@ -52,6 +57,7 @@ TEST(Protocol, DiscoveryRoundTripsWithItsPhases) {
   core::Discovery back = j.get<core::Discovery>();
   EXPECT_EQ(back.counts, d.counts);
   EXPECT_EQ(back.startup, d.startup);
+  EXPECT_EQ(back.before_verdict, d.before_verdict);
   EXPECT_EQ(back.complete, false);
   EXPECT_EQ(back.incomplete_reason, d.incomplete_reason);
   EXPECT_EQ(nlohmann::json(back), j);

@@ -169,8 +169,17 @@ static int mode_daemon(void) {
   }
 }
 
-/* A TCP server on 127.0.0.1:PORT answering "ok\n" to every connection, after DELAY ms. */
+/* SIGTERM in serve mode: the server's shutdown makes one call it never makes otherwise. */
+static void serve_shutdown(int sig) {
+  (void)sig;
+  syscall(SYS_getpgrp);
+  _exit(0);
+}
+
+/* A TCP server on 127.0.0.1:PORT answering "ok\n" to every connection, after DELAY ms; on
+ * SIGTERM it calls getpgrp (only then) and exits. */
 static int mode_serve(int port, int delay_ms) {
+  signal(SIGTERM, serve_shutdown);
   if (delay_ms > 0) {
     struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
