@@ -10,6 +10,9 @@
 //   discovery (ptrace, by `lupa-explore --worker` only):
 //     request: {"id": 8, "discover": {"expect_ports": [80], "expect_processes": 2}}
 //     reply:   {"id": 8, "discovery": {...core::Discovery...}}
+//   static analysis (by `lupa-explore --worker` only, in the app's file system):
+//     request: {"id": 9, "static": {"binary": "/usr/sbin/nginx", "loaded": ["/lib/x.so"]}}
+//     reply:   {"id": 9, "static": {...explorer::StaticAnalysis...}}
 //
 // A worker prints {"ready": true} once it accepts requests and exits at end of input.
 // Optional probe fields (absent = false/empty): "without_app", "until_ready", "count_hits",
