@@ -3,11 +3,13 @@
 
 #include "core/probe.h"
 #include "explorer/session.h"
+#include "explorer/static_analysis.h"
 #include "model_worker.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 using namespace explorer;
@@ -93,4 +95,29 @@ not json
   EXPECT_EQ(replies[5]["id"], 5);
   EXPECT_TRUE(replies[5].contains("error"));
   EXPECT_EQ(worker.runs(), 2u);
+}
+
+// The runner asks a worker for the static analysis of the app as its container has it.
+TEST(Protocol, WorkerAnalysesABinaryStatically) {
+  lupa_test::ModelWorker worker(lupa_test::AppModel{});
+  std::istringstream in(R"({"id": 1, "static": {"binary": "/bin/true"}}
+{"id": 2, "static": {"binary": "/nonexistent/app"}}
+)");
+  std::ostringstream out;
+  serve_worker(worker, in, out);
+  std::istringstream lines(out.str());
+  std::vector<nlohmann::json> replies;
+  for (std::string line; std::getline(lines, line);) {
+    replies.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(replies.size(), 3u);
+  ASSERT_TRUE(replies[1].contains("static")) << replies[1].dump();
+  explorer::StaticAnalysis analysis = replies[1]["static"].get<explorer::StaticAnalysis>();
+  EXPECT_EQ(std::filesystem::canonical(analysis.binary), std::filesystem::canonical("/bin/true"));
+  EXPECT_TRUE(std::find(analysis.syscalls.begin(), analysis.syscalls.end(), 231) !=
+              analysis.syscalls.end())
+      << "exit_group is reachable from any program";
+  EXPECT_GE(analysis.objects.size(), 2u) << "the binary and libc at least";
+  EXPECT_NE(replies[2]["error"].get<std::string>().find("/nonexistent/app"), std::string::npos);
+  EXPECT_EQ(worker.runs(), 0u);
 }
