@@ -115,6 +115,17 @@ TEST_F(GenerateTest, NginxUnderWrkIsExploredAndCommitted) {
   EXPECT_EQ(verdict(r, "epoll_wait"), "required");
   EXPECT_EQ(r.discovery, ::geteuid() == 0 ? "ebpf" : "ptrace");
   EXPECT_TRUE(r.unstable().empty());
+  // Below syscall granularity, in the container too: static analysis of the image's nginx,
+  // sub-features, and pseudo-files (read from workers running as nobody: SYS_PTRACE).
+  ASSERT_TRUE(r.static_syscalls.has_value());
+  EXPECT_GE(r.static_syscalls->size(), r.syscalls.size());
+  EXPECT_TRUE(fs::is_regular_file(dir / "data" / "static_binary.csv"));
+  EXPECT_FALSE(r.features.empty());
+  ASSERT_FALSE(r.paths.empty());
+  for (const core::PathResult& path : r.paths) {
+    EXPECT_FALSE(path.enoent.runs.empty() && path.empty.runs.empty()) << path.path << " untested";
+  }
+  EXPECT_TRUE(r.collective.ran);
 
   // Loupe's dyn.csv agrees with results.json, row for row.
   util::Result<core::DynTable> table =
@@ -153,6 +164,15 @@ TEST_F(GenerateTest, EbpfAndPtraceDiscoveryFindTheSameSyscalls) {
       << "only eBPF: " << names(only_ebpf) << "; only ptrace: " << names(only_ptrace);
   EXPECT_EQ(nlohmann::json::parse(ebpf.out)["backend"], "ebpf");
   EXPECT_EQ(nlohmann::json::parse(ptrace.out)["backend"], "ptrace");
+  // Both tell the calls made before the test decided from those of the shutdown.
+  int exit_group = *core::SyscallTable::get().number("exit_group");
+  int accept4 = *core::SyscallTable::get().number("accept4");
+  for (const std::string* json : {&ebpf.out, &ptrace.out}) {
+    core::Discovery d = nlohmann::json::parse(*json).get<core::Discovery>();
+    EXPECT_TRUE(d.counts.contains(exit_group)) << d.backend;
+    EXPECT_FALSE(d.before_verdict.contains(exit_group)) << d.backend << ": made at shutdown only";
+    EXPECT_TRUE(d.before_verdict.contains(accept4)) << d.backend << ": made for the test";
+  }
 }
 
 TEST_F(GenerateTest, GroupTestingReachesTheOneAtATimeVerdicts) {
