@@ -175,6 +175,28 @@ TEST_F(GenerateTest, EbpfAndPtraceDiscoveryFindTheSameSyscalls) {
   }
 }
 
+// Every other bundled server recipe works as shipped: its image builds from the base image, the
+// app passes its own test in its container (and the test fails without it), and discovery
+// finds what it calls. (nginx and sqlite3 are explored whole by the tests around this one.)
+TEST_F(GenerateTest, EveryBundledServerPassesItsBaselineInItsContainer) {
+  struct App {
+    const char* name;
+    const char* recipe;
+  };
+  for (const App& app : {App{"redis", "redis-benchmark.toml"}, App{"memcached", "memcslap.toml"},
+                         App{"lighttpd", "wrk.toml"}, App{"haproxy", "wrk.toml"}}) {
+    docker::ProcessOutput out = lupa({"discover", recipe(app.name, app.recipe).string(), "--json"});
+    ASSERT_EQ(out.exit_code, 0) << app.name << ": " << out.err;
+    core::Discovery d = nlohmann::json::parse(out.out).get<core::Discovery>();
+    EXPECT_GE(d.counts.size(), 25u) << app.name;
+    EXPECT_TRUE(d.complete) << app.name << ": " << d.incomplete_reason;
+    bool accepts = d.counts.contains(*core::SyscallTable::get().number("accept4")) ||
+                   d.counts.contains(*core::SyscallTable::get().number("accept"));
+    EXPECT_TRUE(accepts) << app.name << " served its benchmark's connections";
+  }
+  EXPECT_TRUE(lupa_containers().empty()) << "every worker container is gone";
+}
+
 TEST_F(GenerateTest, GroupTestingReachesTheOneAtATimeVerdicts) {
   // A dozen of nginx's syscalls, with every kind of verdict among them, explored both ways.
   std::string subset = "accept4,setsockopt,geteuid,getpid,mkdir,ioctl,fcntl,prlimit64,epoll_ctl,"
