@@ -8,32 +8,6 @@
 
 namespace core {
 
-namespace {
-
-nlohmann::json counts_object(const std::map<int, uint64_t>& counts) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [nr, count] : counts) {
-    out[std::to_string(nr)] = count;
-  }
-  return out;
-}
-
-std::map<int, uint64_t> counts_of(const nlohmann::json& j, const char* field) {
-  std::map<int, uint64_t> out;
-  const nlohmann::json object = j.value(field, nlohmann::json::object());
-  for (const auto& [key, count] : object.items()) {
-    int nr = -1;
-    auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), nr);
-    if (ec != std::errc() || ptr != key.data() + key.size()) {
-      throw nlohmann::json::other_error::create(
-          501, std::string("bad syscall number in ") + field, nullptr);
-    }
-    out[nr] = count.get<uint64_t>();
-  }
-  return out;
-}
-
-} // namespace
 
 void to_json(nlohmann::json& j, const Discovery& d) {
   nlohmann::json counts = nlohmann::json::array();
@@ -60,8 +34,8 @@ void to_json(nlohmann::json& j, const Discovery& d) {
   }
   j = {{"backend", d.backend},
        {"syscalls", std::move(counts)},
-       {"startup", counts_object(d.startup)},
-       {"before_verdict", counts_object(d.before_verdict)},
+       {"startup", counts_to_json(d.startup)},
+       {"before_verdict", counts_to_json(d.before_verdict)},
        {"features", std::move(features)},
        {"paths", std::move(paths)},
        {"libraries", d.libraries},
@@ -77,8 +51,8 @@ void from_json(const nlohmann::json& j, Discovery& d) {
   for (const nlohmann::json& s : j.at("syscalls")) {
     d.counts[s.at("nr").get<int>()] = s.value("count", uint64_t{0});
   }
-  d.startup = counts_of(j, "startup");
-  d.before_verdict = counts_of(j, "before_verdict");
+  d.startup = counts_from_json(j, "startup");
+  d.before_verdict = counts_from_json(j, "before_verdict");
   for (const nlohmann::json& f : j.value("features", nlohmann::json::array())) {
     FeatureKey key{f.at("nr").get<int>(), f.at("arg").get<unsigned>(), f.at("value").get<uint64_t>(),
                    f.value("mask", uint64_t{0})};

@@ -184,46 +184,16 @@ void from_json(const nlohmann::json& j, Probe& p) {
   }
 }
 
-namespace {
-
-// Per-syscall counts as a JSON object keyed by the syscall number.
-nlohmann::json syscall_counts_json(const std::map<int, uint64_t>& counts) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [nr, count] : counts) {
-    out[std::to_string(nr)] = count;
-  }
-  return out;
-}
-
-// The per-syscall counts of `j[field]` (empty when absent); throws on a bad syscall number.
-std::map<int, uint64_t> syscall_counts_of(const nlohmann::json& j, const char* field) {
-  std::map<int, uint64_t> out;
-  if (!j.contains(field)) {
-    return out;
-  }
-  for (const auto& [key, count] : j.at(field).items()) {
-    int nr = -1;
-    auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), nr);
-    if (ec != std::errc() || ptr != key.data() + key.size() || nr < 0 || nr > k_max_syscall_nr) {
-      throw nlohmann::json::other_error::create(
-          501, fmt::format("bad syscall number in {}", field), nullptr);
-    }
-    out[nr] = count.get<uint64_t>();
-  }
-  return out;
-}
-
-} // namespace
 
 void to_json(nlohmann::json& j, const ProbeOutcome& o) {
   j = {{"works", o.works},       {"infra_failure", o.infra_failure}, {"test_exit", o.test_exit},
        {"ended", to_string(o.ended)}, {"seconds", o.seconds},           {"retries", o.retries},
        {"note", o.note}};
   if (!o.hits.empty()) {
-    j["hits"] = syscall_counts_json(o.hits);
+    j["hits"] = counts_to_json(o.hits);
   }
   if (!o.late_hits.empty()) {
-    j["late_hits"] = syscall_counts_json(o.late_hits);
+    j["late_hits"] = counts_to_json(o.late_hits);
   }
   if (!o.arg_hits.empty()) {
     j["arg_hits"] = o.arg_hits;
@@ -262,8 +232,8 @@ void from_json(const nlohmann::json& j, ProbeOutcome& o) {
   o.seconds = j.value("seconds", 0.0);
   o.retries = j.value("retries", 0u);
   o.note = j.value("note", "");
-  o.hits = syscall_counts_of(j, "hits");
-  o.late_hits = syscall_counts_of(j, "late_hits");
+  o.hits = counts_from_json(j, "hits");
+  o.late_hits = counts_from_json(j, "late_hits");
   o.arg_hits = j.value("arg_hits", std::vector<uint64_t>{});
   o.path_hits = j.value("path_hits", std::vector<uint64_t>{});
   o.unreadable_paths = j.value("unreadable_paths", uint64_t{0});

@@ -1,5 +1,7 @@
 #include "core/syscalls.h"
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <seccomp.h>
 
 #include <charconv>
@@ -81,6 +83,31 @@ std::optional<int> SyscallTable::number(std::string_view name) const {
 
 bool SyscallTable::known(int nr) const {
   return nr >= 0 && nr <= k_max_syscall_nr && !m_names[nr].empty();
+}
+
+nlohmann::json counts_to_json(const std::map<int, uint64_t>& counts) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [nr, count] : counts) {
+    out[std::to_string(nr)] = count;
+  }
+  return out;
+}
+
+std::map<int, uint64_t> counts_from_json(const nlohmann::json& j, const char* field) {
+  std::map<int, uint64_t> out;
+  if (!j.contains(field)) {
+    return out;
+  }
+  for (const auto& [key, count] : j.at(field).items()) {
+    int nr = -1;
+    auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), nr);
+    if (ec != std::errc() || ptr != key.data() + key.size() || nr < 0 || nr > k_max_syscall_nr) {
+      throw nlohmann::json::other_error::create(
+          501, fmt::format("bad syscall number in {}", field), nullptr);
+    }
+    out[nr] = count.get<uint64_t>();
+  }
+  return out;
 }
 
 } // namespace core

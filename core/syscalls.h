@@ -3,6 +3,10 @@
 // machine merged with libseccomp's table, so new calls (clone3, openat2, io_uring_*, ...) are
 // known without a hard-coded range.
 
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,5 +39,12 @@ private:
   std::vector<int> m_numbers;
   int m_max = -1;
 };
+
+// Per-syscall counts as a JSON object keyed by the syscall number ({"0": 12, "257": 3}), as
+// discoveries and probe outcomes carry them.
+nlohmann::json counts_to_json(const std::map<int, uint64_t>& counts);
+// The counts of `j[field]` (empty when absent); throws nlohmann::json::other_error naming
+// `field` on a key that is not a syscall number.
+std::map<int, uint64_t> counts_from_json(const nlohmann::json& j, const char* field);
 
 } // namespace core

@@ -351,6 +351,10 @@ void InjectionSupervisor::answer(const seccomp_notif& request) {
     }
     inject = answer.inject;
   }
+  // Late: the verdict was in before the caller gets its answer, so the answer cannot have
+  // mattered to it. Read before answering: once answered, the call may complete, the test
+  // finish and the verdict be marked while this thread has yet to count the hit.
+  bool late = m_after_verdict.load();
   bool sent = false;
   if (inject && answer.fd >= 0) {
     // The empty file becomes the open's result in the caller, atomically.
@@ -374,7 +378,7 @@ void InjectionSupervisor::answer(const seccomp_notif& request) {
   }
   if (sent && inject) {
     ++m_hits.syscalls[nr];
-    if (m_after_verdict.load(std::memory_order_relaxed)) {
+    if (late) {
       ++m_hits.late[nr];
     }
     if (arg_rule >= 0) {
