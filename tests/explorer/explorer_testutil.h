@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace lupa_test {
@@ -94,6 +96,43 @@ inline bool process_running(const std::string& needle) {
     }
   }
   return false;
+}
+
+// What /proc says of the live processes whose command line contains `needle` ("pid ppid state
+// cmdline" lines), for failure messages.
+inline std::string describe_processes(const std::string& needle) {
+  std::string out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) {
+      continue;
+    }
+    std::string cmdline = slurp(entry.path() / "cmdline");
+    for (char& c : cmdline) {
+      c = c == '\0' ? ' ' : c;
+    }
+    if (cmdline.find(needle) == std::string::npos) {
+      continue;
+    }
+    std::string stat = slurp(entry.path() / "stat");
+    size_t close = stat.rfind(')');
+    out += name + " " + (close == std::string::npos ? stat : stat.substr(close + 2, 12)) + " " +
+           cmdline + "\n";
+  }
+  return out;
+}
+
+// True once no live process's command line contains `needle`, waiting up to `limit` (a process
+// killed a moment ago may take that long to be gone); false if one is still there.
+inline bool process_gone_within(const std::string& needle, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (process_running(needle)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 // A private nginx setup in `dir` listening on 127.0.0.1:`port`, plus a wrk test script.
