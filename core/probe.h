@@ -17,10 +17,10 @@
 // A worker prints {"ready": true} once it accepts requests and exits at end of input.
 // Optional probe fields (absent = false/empty): "without_app", "until_ready", "count_hits",
 // "kill_at_verdict", "expect_ports", "expect_processes", "ready_timeout_ms"; optional outcome
-// fields: "hits", "late_hits", "arg_hits", "path_hits", "unreadable_paths", "listening", "processes", "ready_seconds",
-// "app_exit". An argument rule is {"nr", "arg", "value", "mask", "injection"} plus "arg2",
-// "value2", "mask2" when it compares two arguments; a path rule is {"path", "action":
-// "enoent"|"empty"}.
+// fields: "hits", "late_hits", "arg_hits", "path_hits", "unreadable_paths", "listening",
+// "processes", "ready_seconds", "app_exit". An argument rule is {"nr", "arg", "value", "mask",
+// "injection"} plus "arg2", "value2", "mask2" when it compares two arguments; a path rule is
+// {"path", "action": "enoent"|"empty"}.
 
 #include "core/result.h"
 

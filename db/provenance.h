@@ -8,7 +8,9 @@
 //              "test_script": {name, hash} | null, "context": [{name, hash}...]},
 //    "base_image_digest",
 //    "explorer": {binary, args, mode, strategy, discovery, replicas, only_consider,
-//                 unexplored (syscalls a partial exploration left out; absent when none)}}
+//                 unexplored (syscalls a partial exploration left out; absent when none),
+//                 unexplored_features, unexplored_paths (how many were left untested; absent
+//                 when none)}}
 // where each hash is the file's git blob id (`git hash-object FILE`). The date, the kernel, the
 // engine, the app image digest (it changes with every build) and the results are NOT part of
 // it: re-running the same experiment elsewhere gives the same id, and the difference shows up

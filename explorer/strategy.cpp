@@ -558,19 +558,20 @@ private:
     return hits > late_hits;
   }
 
-  // How long a probe waits for readiness: ten times the median time the app took to get ready
-  // in this part's runs so far (the baseline's first run is a cold start, slower), at least a
-  // second, at most what the options say.
-  int ready_timeout_ms() const {
+  // Records how long a run took to get ready. A probe then waits for readiness ten times the
+  // median of this part's runs so far (the baseline's first run is a cold start, slower), at
+  // least a second, at most what the options say.
+  void saw_ready(double seconds) {
     constexpr size_t k_enough = 5;
-    if (m_ready_ms.size() < k_enough || m_options.ready_timeout_ms <= 0) {
-      return m_options.ready_timeout_ms;
+    m_ready_ms.push_back(static_cast<int>(seconds * 1000));
+    int most = m_options.ready_timeout_ms;
+    if (m_ready_ms.size() < k_enough || most <= 0) {
+      return;
     }
     std::vector<int> seen = m_ready_ms;
-    std::nth_element(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(seen.size() / 2),
-                     seen.end());
-    int most = m_options.ready_timeout_ms;
-    return std::clamp(seen[seen.size() / 2] * 10, std::min(1000, most), most);
+    auto middle = seen.begin() + static_cast<std::ptrdiff_t>(seen.size() / 2);
+    std::nth_element(seen.begin(), middle, seen.end());
+    m_ready_timeout_ms = std::clamp(*middle * 10, std::min(1000, most), most);
   }
 
   // A group of bits awaiting their confirming pass (tentative), none a former partner of
@@ -627,8 +628,8 @@ private:
 
   core::Probe probe_of(const Task& task) const {
     core::Probe probe = base_probe(m_options);
-    if (m_options.strategy == Strategy::group) {
-      probe.ready_timeout_ms = ready_timeout_ms();
+    if (m_ready_timeout_ms > 0) {
+      probe.ready_timeout_ms = m_ready_timeout_ms;
     }
     for (size_t i : task.bits) {
       add_to(m_bits[i], probe);
@@ -719,9 +720,9 @@ private:
 
   void finish(const Task& task, const core::ProbeOutcome& outcome) {
     ++m_runs;
-    if (outcome.ready_seconds > 0 &&
+    if (m_options.strategy == Strategy::group && outcome.ready_seconds > 0 &&
         (outcome.ended == core::ProbeEnd::ready || outcome.ended == core::ProbeEnd::judged)) {
-      m_ready_ms.push_back(static_cast<int>(outcome.ready_seconds * 1000));
+      saw_ready(outcome.ready_seconds);
     }
     if (outcome.unreadable_paths > 0 || m_abandoned) {
       // The worker could not apply the path rules to every call: nothing here is a verdict.
@@ -836,6 +837,7 @@ private:
   std::pair<uint64_t, uint64_t> m_class_counts[k_classes]{}; // works, fails per class
   std::set<int> m_used_after_ready; // calls discovery saw after the app was ready
   std::vector<int> m_ready_ms;      // how long the app took to get ready, per run that did
+  int m_ready_timeout_ms = 0;       // what probes wait for readiness (0: the options' value)
   bool m_phases_known = false;
   uint64_t m_runs = 0;
   std::map<std::string, uint64_t> m_runs_by_kind;

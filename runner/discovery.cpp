@@ -37,6 +37,33 @@ util::Result<tracer::TraceReport> measure(const tracer::Scope& scope, ContainerW
   return report;
 }
 
+// The counts of `probe`, a run cut short at a phase's end (ready, or the verdict), when it
+// ended there with nothing lost; else empty (phase unknown). `runs` counts the run.
+util::Result<std::map<int, uint64_t>> phase_counts(const tracer::Scope& scope,
+                                                   ContainerWorker& worker,
+                                                   const core::Probe& probe, uint64_t& runs) {
+  core::ProbeOutcome outcome;
+  TRY_ASSIGN(tracer::TraceReport report, measure(scope, worker, probe, outcome));
+  ++runs;
+  bool ended_there = probe.until_ready ? outcome.ended == core::ProbeEnd::ready : outcome.works;
+  if (!ended_there || !report.discovery.complete) {
+    return std::map<int, uint64_t>{};
+  }
+  return std::move(report.discovery.counts);
+}
+
+// `phase` limited to the calls of `counts` (another run of the same app: a phase is a subset).
+std::map<int, uint64_t> within(const std::map<int, uint64_t>& phase,
+                               const std::map<int, uint64_t>& counts) {
+  std::map<int, uint64_t> out;
+  for (const auto& [nr, count] : phase) {
+    if (auto it = counts.find(nr); it != counts.end()) {
+      out[nr] = std::min(count, it->second);
+    }
+  }
+  return out;
+}
+
 } // namespace
 
 const char* to_string(DiscoveryBackend backend) {
@@ -79,30 +106,18 @@ util::Result<ContainerDiscovery> discover_ebpf(const ContainerSetup& setup, Cont
   }
 
   ContainerDiscovery out;
+  // Benchmark mode, the phases the strategy schedules by, each a run cut short: what the app
+  // calls until it is ready, and until the test script decided (killed there: the calls
+  // missing are its shutdown). Empty when the cut run did not end as it should.
   std::map<int, uint64_t> startup;
-  if (setup.app.mode == explorer::Mode::benchmark) {
-    // What the app calls until it is ready (the strategy schedules by it): a run cut there.
-    core::Probe until_ready = workload_probe(baseline);
-    until_ready.until_ready = true;
-    core::ProbeOutcome outcome;
-    TRY_ASSIGN(tracer::TraceReport report, measure(scope, worker, until_ready, outcome));
-    ++out.runs;
-    if (outcome.ended == core::ProbeEnd::ready && report.discovery.complete) {
-      startup = report.discovery.counts;
-    }
-  }
   std::map<int, uint64_t> before_verdict;
   if (setup.app.mode == explorer::Mode::benchmark) {
-    // What the verdict can depend on: a run killed as soon as the test script decided. The
-    // calls missing there are the app's shutdown (the strategy groups them freely).
+    core::Probe until_ready = workload_probe(baseline);
+    until_ready.until_ready = true;
+    TRY_ASSIGN(startup, phase_counts(scope, worker, until_ready, out.runs));
     core::Probe until_verdict = workload_probe(baseline);
     until_verdict.kill_at_verdict = true;
-    core::ProbeOutcome outcome;
-    TRY_ASSIGN(tracer::TraceReport report, measure(scope, worker, until_verdict, outcome));
-    ++out.runs;
-    if (outcome.works && report.discovery.complete) {
-      before_verdict = report.discovery.counts;
-    }
+    TRY_ASSIGN(before_verdict, phase_counts(scope, worker, until_verdict, out.runs));
   }
   for (unsigned attempt = 1;; ++attempt) {
     core::ProbeOutcome outcome;
@@ -114,16 +129,8 @@ util::Result<ContainerDiscovery> discover_ebpf(const ContainerSetup& setup, Cont
     }
     if (outcome.works) {
       out.discovery = std::move(report.discovery);
-      for (const auto& [nr, count] : startup) {
-        if (out.discovery.counts.contains(nr)) {
-          out.discovery.startup[nr] = std::min(count, out.discovery.counts[nr]);
-        }
-      }
-      for (const auto& [nr, count] : before_verdict) {
-        if (out.discovery.counts.contains(nr)) {
-          out.discovery.before_verdict[nr] = std::min(count, out.discovery.counts[nr]);
-        }
-      }
+      out.discovery.startup = within(startup, out.discovery.counts);
+      out.discovery.before_verdict = within(before_verdict, out.discovery.counts);
       return out;
     }
     if (attempt >= k_attempts) {

@@ -79,8 +79,9 @@ inline CommandResult run_shell(const std::string& command, const std::filesystem
   return result;
 }
 
-// True if some process runs `needle` in its command line (stray process detection).
-inline bool process_running(const std::string& needle) {
+// Calls `each(pid, stat, cmdline)` for every process whose command line (spaces for NULs)
+// contains `needle`.
+template <typename F> void for_each_process(const std::string& needle, F each) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     std::string name = entry.path().filename().string();
     if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) {
@@ -90,35 +91,31 @@ inline bool process_running(const std::string& needle) {
     for (char& c : cmdline) {
       c = c == '\0' ? ' ' : c;
     }
-    if (cmdline.find(needle) != std::string::npos &&
-        slurp(entry.path() / "stat").find(") Z") == std::string::npos) {
-      return true;
+    if (cmdline.find(needle) != std::string::npos) {
+      each(name, slurp(entry.path() / "stat"), cmdline);
     }
   }
-  return false;
 }
 
-// What /proc says of the live processes whose command line contains `needle` ("pid ppid state
+// True if a live (not zombie) process's command line contains `needle`.
+inline bool process_running(const std::string& needle) {
+  bool found = false;
+  for_each_process(needle, [&](const std::string&, const std::string& stat, const std::string&) {
+    found = found || stat.find(") Z") == std::string::npos;
+  });
+  return found;
+}
+
+// What /proc says of the processes whose command line contains `needle` ("pid state ppid ...
 // cmdline" lines), for failure messages.
 inline std::string describe_processes(const std::string& needle) {
   std::string out;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::string name = entry.path().filename().string();
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) {
-      continue;
-    }
-    std::string cmdline = slurp(entry.path() / "cmdline");
-    for (char& c : cmdline) {
-      c = c == '\0' ? ' ' : c;
-    }
-    if (cmdline.find(needle) == std::string::npos) {
-      continue;
-    }
-    std::string stat = slurp(entry.path() / "stat");
+  for_each_process(needle, [&](const std::string& pid, const std::string& stat,
+                               const std::string& cmdline) {
     size_t close = stat.rfind(')');
-    out += name + " " + (close == std::string::npos ? stat : stat.substr(close + 2, 12)) + " " +
+    out += pid + " " + (close == std::string::npos ? stat : stat.substr(close + 2, 12)) + " " +
            cmdline + "\n";
-  }
+  });
   return out;
 }
 

@@ -65,6 +65,22 @@ TEST(Protocol, DiscoveryRoundTripsWithItsPhases) {
   EXPECT_EQ(nlohmann::json(back), j);
 }
 
+namespace {
+
+// What `worker` answers to the request lines of `in`, one JSON document per reply line.
+std::vector<nlohmann::json> serve(explorer::Worker& worker, std::istream& in) {
+  std::ostringstream out;
+  explorer::serve_worker(worker, in, out);
+  std::istringstream lines(out.str());
+  std::vector<nlohmann::json> replies;
+  for (std::string line; std::getline(lines, line);) {
+    replies.push_back(nlohmann::json::parse(line));
+  }
+  return replies;
+}
+
+} // namespace
+
 TEST(Protocol, WorkerAnswersEveryLine) {
   lupa_test::AppModel model;
   model.required = {{288, core::Injection::fake}};
@@ -76,13 +92,7 @@ not json
 {"id": 4, "probe": {"stub": [99999]}}
 {"id": 5}
 )");
-  std::ostringstream out;
-  serve_worker(worker, in, out);
-  std::istringstream lines(out.str());
-  std::vector<nlohmann::json> replies;
-  for (std::string line; std::getline(lines, line);) {
-    replies.push_back(nlohmann::json::parse(line));
-  }
+  std::vector<nlohmann::json> replies = serve(worker, in);
   ASSERT_EQ(replies.size(), 6u);
   EXPECT_EQ(replies[0], (nlohmann::json{{"ready", true}}));
   EXPECT_EQ(replies[1]["id"], 1);
@@ -103,13 +113,7 @@ TEST(Protocol, WorkerAnalysesABinaryStatically) {
   std::istringstream in(R"({"id": 1, "static": {"binary": "/bin/true"}}
 {"id": 2, "static": {"binary": "/nonexistent/app"}}
 )");
-  std::ostringstream out;
-  serve_worker(worker, in, out);
-  std::istringstream lines(out.str());
-  std::vector<nlohmann::json> replies;
-  for (std::string line; std::getline(lines, line);) {
-    replies.push_back(nlohmann::json::parse(line));
-  }
+  std::vector<nlohmann::json> replies = serve(worker, in);
   ASSERT_EQ(replies.size(), 3u);
   ASSERT_TRUE(replies[1].contains("static")) << replies[1].dump();
   explorer::StaticAnalysis analysis = replies[1]["static"].get<explorer::StaticAnalysis>();
