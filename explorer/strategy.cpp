@@ -316,18 +316,11 @@ core::Probe base_probe(const ExploreOptions& options) {
 class Exploration {
 public:
   // Explores `bits` of part `part` ("syscalls", "sub-features", "pseudo-files"); `discovery`
-  // tells which calls served the workload (after readiness).
+  // tells which calls were made only after the verdict (the app's shutdown).
   Exploration(std::string part, std::vector<Bit> bits, const core::Discovery& discovery,
               WorkerPool& pool, const ExploreOptions& options)
       : m_part(std::move(part)), m_pool(pool), m_options(options),
         m_replicas(std::max(1u, options.replicas)), m_bits(std::move(bits)) {
-    for (const auto& [nr, count] : discovery.counts) {
-      auto it = discovery.startup.find(nr);
-      if (!discovery.startup.empty() && (it == discovery.startup.end() || it->second < count)) {
-        m_used_after_ready.insert(nr);
-      }
-    }
-    m_phases_known = !discovery.startup.empty();
     std::set<int> late;
     if (!discovery.before_verdict.empty()) {
       for (const auto& [nr, count] : discovery.counts) {
@@ -489,23 +482,29 @@ private:
       return m_states[a].risk < m_states[b].risk;
     });
     int risk = m_states[candidates.front()].risk;
-    // Once the least risky class has too few fresh bits for groups of its own, what passed once
-    // is confirmed together across classes rather than one at a time.
-    size_t fresh = static_cast<size_t>(std::count_if(candidates.begin(), candidates.end(), [&](size_t i) {
-      return m_states[i].risk == risk && m_states[i].tentative == 0;
-    }));
-    if (fresh < 4) {
-      if (std::optional<Task> confirm = confirmation_group(candidates)) {
-        return confirm;
-      }
-    }
     size_t in_class = static_cast<size_t>(std::count_if(
         candidates.begin(), candidates.end(), [&](size_t i) { return m_states[i].risk == risk; }));
     size_t size = group_size(in_class, failure_rate(risk));
-    Task task{size == 1 ? TaskKind::alone : TaskKind::group, {}, {}};
+    if (size == 1) {
+      // Too few or too risky for groups of its own: what passed once (in any class) is
+      // confirmed together rather than one at a time.
+      if (std::optional<Task> confirm = confirmation_group(candidates)) {
+        return confirm;
+      }
+      return Task{TaskKind::alone, {candidates.front()}, {}};
+    }
+    // Bits awaiting confirmation first, at most one from each earlier group (they are its
+    // partners), then fresh ones: group k holds one bit of each of the k - 1 groups before it,
+    // so m groups settle up to m (m - 1) / 2 bits, each passing twice with other partners.
+    std::stable_partition(candidates.begin(), candidates.end(),
+                          [&](size_t i) { return m_states[i].tentative > 0; });
+    Task task{TaskKind::group, {}, {}};
     for (size_t i : candidates) {
-      if (task.bits.size() >= size || m_states[i].risk != risk) {
+      if (task.bits.size() >= size) {
         break;
+      }
+      if (m_states[i].risk != risk) {
+        continue;
       }
       // A bit passing a group tentatively is confirmed only by a group without its former
       // partners: one of them may have kept its injection from mattering.
@@ -548,7 +547,8 @@ private:
     return task;
   }
 
-  // True if `outcome` injected calls of bit `i`'s syscall before the verdict.
+  // True if `outcome` injected calls of bit `i`'s syscall before the verdict. Pseudo-file
+  // bits have no syscall of their own: false.
   bool injected_in_time(size_t i, const core::ProbeOutcome& outcome) const {
     int nr = m_bits[i].nr;
     auto hit = outcome.hits.find(nr);
@@ -556,6 +556,25 @@ private:
     uint64_t hits = hit != outcome.hits.end() ? hit->second : 0;
     uint64_t late_hits = late != outcome.late_hits.end() ? late->second : 0;
     return hits > late_hits;
+  }
+
+  // The members of group run `task` that may have been injected before the verdict: a whole
+  // syscall whose call was injected in time, a sub-feature exercised while some call of its
+  // syscall was injected in time, any pseudo-file exercised (their hits are not told late
+  // from in time). Until the verdict, the run was the app with these injections only.
+  std::vector<size_t> injected_before_verdict(const Task& task, const core::Probe& probe,
+                                              const core::ProbeOutcome& outcome) const {
+    std::vector<size_t> out;
+    for (size_t i : task.bits) {
+      const Bit& bit = m_bits[i];
+      bool in_time = bit.kind == BitKind::path
+                         ? exercised(bit, probe, outcome)
+                         : exercised(bit, probe, outcome) && injected_in_time(i, outcome);
+      if (in_time) {
+        out.push_back(i);
+      }
+    }
+    return out;
   }
 
   // Records how long a run took to get ready. A probe then waits for readiness ten times the
@@ -609,8 +628,8 @@ private:
 
   // Hwang's generalized binary splitting: with n bits of which about d fail, test groups of
   // 2^floor(log2((n - d + 1) / d)), or one at a time when n <= 2d - 2. Passes are confirmed by
-  // a second group of former strangers (one bit of each first group: a grid's columns after
-  // its rows), so groups larger than sqrt(n) would only make the columns many and short.
+  // a second group of former strangers, one bit of each earlier group: m groups of m - 1 do
+  // for m (m - 1) / 2 bits, so larger groups would only leave the last ones short.
   // Each member needs two passing groups, and a failing member costs about log2(size) runs, so
   // groups pay only with few failures (<= 15%) and at least 4 members.
   static size_t group_size(size_t n, double rate) {
@@ -622,8 +641,10 @@ private:
     }
     double alpha = std::floor(std::log2((static_cast<double>(n) - d + 1) / d));
     size_t size = static_cast<size_t>(std::pow(2.0, std::max(0.0, alpha)));
-    size_t grid = static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(n))));
-    return std::clamp<size_t>(std::min(size, grid), k_min_size, std::min<size_t>(16, n));
+    // m groups of m - 1 settle m (m - 1) / 2 bits (see next_task()).
+    double m = std::ceil((1 + std::sqrt(1 + 8 * static_cast<double>(n))) / 2);
+    size_t design = static_cast<size_t>(m) - 1;
+    return std::clamp<size_t>(std::min(size, design), k_min_size, std::min<size_t>(16, n));
   }
 
   core::Probe probe_of(const Task& task) const {
@@ -711,13 +732,6 @@ private:
     }
   }
 
-  // True if the call of bit `i` also serves the workload (made after readiness); unknown
-  // phases count as serving it.
-  bool serves_workload(size_t i) const {
-    const Bit& bit = m_bits[i];
-    return !m_phases_known || bit.kind == BitKind::path || m_used_after_ready.contains(bit.nr);
-  }
-
   void finish(const Task& task, const core::ProbeOutcome& outcome) {
     ++m_runs;
     if (m_options.strategy == Strategy::group && outcome.ready_seconds > 0 &&
@@ -747,9 +761,11 @@ private:
         int& risk = m_states[i].risk;
         if (!exercised(m_bits[i], probe, outcome)) {
           risk = std::min(risk + 1, k_classes - 1); // it serves the workload
-        } else if (!serves_workload(i)) {
-          // Set-up only, and the set-up survived: what could still go wrong is the workload,
-          // which never makes the call (on nginx no such bit failed). The least risky class.
+        } else {
+          // Its call was made at startup and the app got ready all the same: most failures a
+          // prior counts are startup failures (of 31 such bits on nginx, 2 failed later), so
+          // the least risky class, whose own failure rate then decides group sizes. Set-up-only
+          // calls belong there the more: the workload never makes them.
           risk = 0;
         }
       } else {
@@ -760,33 +776,48 @@ private:
     case TaskKind::alone:
       observe(task.bits.front(), works);
       break;
-    case TaskKind::group:
+    case TaskKind::group: {
+      std::vector<size_t> in_time = injected_before_verdict(task, probe, outcome);
+      if (in_time.size() == 1) {
+        // Until the verdict this run was the app with that one injection: the run of it alone,
+        // pass or fail. (No other member was injected in time: none can have hidden or caused
+        // anything.) The others learn nothing, unless shutdown-only (below).
+        observe(in_time.front(), works);
+      }
       if (works) {
         // Clean: no member was injected before the verdict, so until then the app ran as it
         // does unmodified. A shutdown-only member alone would run unmodified until its first
         // call too, which (as here, and in discovery) comes after the verdict, or never: this
         // run is that run's verdict, whether or not the member's call was made.
-        bool clean = std::none_of(task.bits.begin(), task.bits.end(),
-                                  [&](size_t m) { return injected_in_time(m, outcome); });
+        bool clean = in_time.empty();
         for (size_t i : task.bits) {
-          if (m_states[i].late && clean) {
-            observe(i, true);
-          } else if (exercised(m_bits[i], probe, outcome)) {
-            if (injected_in_time(i, outcome)) {
-              m_states[i].late = false; // made in time for the verdict after all
+          bool now = std::find(in_time.begin(), in_time.end(), i) != in_time.end();
+          if (now) {
+            m_states[i].late = false; // made in time for the verdict after all
+            if (in_time.size() > 1) {
+              // Only the others injected in time can have kept its injection from mattering.
+              group_pass(i, in_time);
             }
-            group_pass(i, task.bits);
+          } else if (m_states[i].late && clean) {
+            observe(i, true);
           } else if (++m_states[i].unexercised >= 2) {
+            // Never injected in time: whatever the others did, this run says nothing of it.
             m_states[i].alone = true;
           }
         }
       } else {
         release(task.sibling); // nothing is known about it any more
-        split(task.bits);
+        // Only members injected before the verdict can have made the test fail (with one, it
+        // was observed above); with none, the failure is the app's own (flaky) and every
+        // member stays suspected. The others are free again, as fresh as they were.
+        if (in_time.size() != 1) {
+          split(in_time.empty() ? task.bits : in_time);
+        }
         report(task, probe, outcome);
         return;
       }
       break;
+    }
     }
     // A passing first half makes its sibling the suspect; a failing single releases it.
     if (!task.sibling.empty()) {
@@ -835,10 +866,8 @@ private:
   std::vector<BitState> m_states;
   std::deque<Task> m_queue;
   std::pair<uint64_t, uint64_t> m_class_counts[k_classes]{}; // works, fails per class
-  std::set<int> m_used_after_ready; // calls discovery saw after the app was ready
   std::vector<int> m_ready_ms;      // how long the app took to get ready, per run that did
   int m_ready_timeout_ms = 0;       // what probes wait for readiness (0: the options' value)
-  bool m_phases_known = false;
   uint64_t m_runs = 0;
   std::map<std::string, uint64_t> m_runs_by_kind;
   Clock::time_point m_start;

@@ -26,24 +26,31 @@
 //      have failed anyway); the others are marked by whether their call was made at startup.
 //   2. Classes: each bit's failure risk is estimated from prior knowledge (failure rates over
 //      the published Loupe database; for a sub-feature, its whole syscall's verdict), moved
-//      to the least risky class when its call was made at startup and never again (discovery's
-//      phases) and the app got ready with it, up a class when the app got ready without
-//      making it.
+//      to the least risky class when its call was made at startup and the app got ready all
+//      the same (most failures are startup failures), up a class when the app got ready
+//      without making it.
 //   3. Groups: several bits of a class injected in one run (stubs and fakes mixed, members
 //      told apart by the hits counted per rule: one bit per syscall, per pseudo-file, and
 //      sub-features of one syscall only when no call can match two of them), group size
 //      chosen from the failure rate seen so far in that class (Hwang's generalized binary
 //      splitting): risky bits end up alone.
-//      A passing group speaks only for the members whose injected call was actually made
-//      (counted by seccomp user notification); a member never exercised learns nothing, and
-//      after two such groups it is tested alone. Even an exercised member's pass is tentative:
-//      a partner may have kept its injection from mattering (with geteuid stubbed, nginx
-//      barely calls rt_sigprocmask, which it cannot do without otherwise), so it counts once a
-//      second passing group without any of the first one's other members confirms it.
+//      Until the verdict, a group run is the app with only the members whose calls were
+//      injected in time (hits before the verdict; the supervisor counts the late ones). With
+//      one such member the run is that member's run alone: its verdict, pass or fail. With
+//      several, only they can have made the run fail (the split is among them) or kept one
+//      another's injection from mattering (the partners below).
+//      A passing group speaks only for the members injected in time (counted by seccomp user
+//      notification); a member never injected in time learns nothing, and after two such
+//      groups it is tested alone. Even such a member's pass is tentative when others were
+//      injected in time too: one may have kept its injection from mattering (with geteuid
+//      stubbed, nginx barely calls rt_sigprocmask, which it cannot do without otherwise), so
+//      it counts once a second passing group without any of those partners confirms it.
+//      Groups take the bits awaiting confirmation first, one from each earlier group, then
+//      fresh ones: m groups of m - 1 settle m (m - 1) / 2 bits.
 //      A failing group is split in halves; the first half runs, and if it passes the second is
 //      suspected and split in turn (binary splitting), down to single bits. "fails" is only
-//      ever concluded from a run of the bit alone, so interactions (bits that fail only
-//      together) never make a bit "required".
+//      ever concluded from a run of the bit alone (or one that was, until the verdict), so
+//      interactions (bits that fail only together) never make a bit "required".
 //   Shutdown-only bits (their call missing from discovery's before_verdict: made only after
 //   the test script decided; the exec starting the app is never injected and does not count)
 //   skip screening and go into one group together. A passing group in which no member was
@@ -51,8 +58,8 @@
 //   shutdown-only member "works": a run of it alone would run unmodified until its first call,
 //   which comes after the verdict or never. A member injected in time after all is an
 //   ordinary member from then on.
-//   Once the least risky class has fewer than four fresh bits, bits awaiting confirmation are
-//   confirmed together across classes instead of one at a time. A probe waits for readiness
+//   Once the least risky class is too small or too risky for groups of its own, bits awaiting
+//   confirmation are confirmed together across classes instead of one at a time. A probe waits for readiness
 //   ten times the median ready time of the part's runs so far (at least 1 s).
 //   Verdicts are thus the one-at-a-time verdicts unless two different partners each hide a
 //   bit's failure (tested on nginx: tests/explorer and bench/explore_nginx.sh).

@@ -115,6 +115,25 @@ AppModel random_model(std::mt19937& rng, int n, double rate) {
   if (n > 3) {
     model.never_called.insert(pick(rng));
   }
+  // A few calls made only at shutdown, after the verdict (never failing the test): a group run
+  // in which one member alone was injected in time is that member's run alone.
+  auto involved = [&](int nr) {
+    auto is = [nr](const Bit& b) { return b.first == nr; };
+    bool in_pairs = std::any_of(model.fail_together.begin(), model.fail_together.end(),
+                                [&](const auto& p) { return is(p.first) || is(p.second); });
+    bool in_masks = std::any_of(model.masks.begin(), model.masks.end(),
+                                [&](const auto& p) { return is(p.first) || is(p.second); });
+    bool in_defuses = std::any_of(model.defuses.begin(), model.defuses.end(),
+                                  [&](const auto& p) { return is(p.first) || is(p.second); });
+    return in_pairs || in_masks || in_defuses || model.required.contains({nr, Injection::stub}) ||
+           model.required.contains({nr, Injection::fake});
+  };
+  for (int k = 0; k < n / 6; ++k) {
+    int nr = pick(rng);
+    if (!involved(nr)) {
+      model.shutdown_calls.insert(nr);
+    }
+  }
   return model;
 }
 
@@ -272,6 +291,32 @@ TEST(GroupStrategy, ShutdownOnlyCallsAreSettledTogetherAndOnlyWhenLate) {
   ModelRun blind = explore_model(model, 10, Strategy::group, 1, Screening::no, 1, {}, unknown);
   EXPECT_EQ(verdicts(blind.result), verdicts(loupe.result));
   EXPECT_LT(group.runs, blind.runs) << "knowing the shutdown calls saves runs";
+}
+
+TEST(GroupStrategy, AGroupWithOneMemberInjectedInTimeIsThatMembersRunAlone) {
+  // 1-7 are called only after the verdict: in a group with them, 0 is the only injection the
+  // test can have seen, so the group's verdict is 0's, pass or fail, with no run of 0 alone.
+  for (Injection failing : {Injection::stub, Injection::fake}) {
+    AppModel model;
+    model.required = {{0, failing}};
+    model.shutdown_calls = {1, 2, 3, 4, 5, 6, 7};
+    FailurePriors priors;
+    for (int nr = 0; nr < 8; ++nr) {
+      priors[{nr, Injection::stub}] = priors[{nr, Injection::fake}] = 0.02;
+    }
+    WorkerPool pool = pool_of(model, 1);
+    ExploreOptions options;
+    options.priors = priors;
+    options.parts.collective = false;
+    core::ExploreResult result = explore(discovery_of(8), pool, options);
+    EXPECT_EQ(result.find(0)->stub.merged(), failing == Injection::stub ? Verdict::fails : Verdict::works);
+    EXPECT_EQ(result.find(0)->fake.merged(), failing == Injection::fake ? Verdict::fails : Verdict::works);
+    for (const core::Probe& p : dynamic_cast<ModelWorker&>(*pool.front()).probes()) {
+      bool alone = p.stub.size() + p.fake.size() == 1;
+      bool zero = !p.stub.empty() ? p.stub.front() == 0 : p.fake.front() == 0;
+      EXPECT_FALSE(alone && zero) << "0 was run alone: " << p.describe();
+    }
+  }
 }
 
 TEST(GroupStrategy, ScreeningSettlesStartupFailuresWithoutTests) {
