@@ -25,6 +25,32 @@ TEST(DebianMirror, OneLineStyleWithOptionsAndNoSecurity) {
   EXPECT_EQ(docker::debian_mirror("", ""), "");
 }
 
+TEST(DebianSources, TheReleaseItsUpdatesAndItsSecurityPocketRetargeted) {
+  // This machine's deb822 file: the release and -updates in one stanza, -security in another.
+  std::string deb822 = "Types: deb\nURIs: http://deb.debian.org/debian\n"
+                       "Suites: trixie trixie-updates\nComponents: main\n"
+                       "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
+                       "Types: deb-src\nURIs: http://src.example/debian\nSuites: trixie\n\n"
+                       "Types: deb\nURIs: http://deb.debian.org/debian-security\n"
+                       "Suites: trixie-security\nComponents: main\n";
+  EXPECT_EQ(docker::debian_source_lines("", deb822, "bookworm"),
+            (std::vector<std::string>{
+                "deb http://deb.debian.org/debian bookworm main",
+                "deb http://deb.debian.org/debian bookworm-updates main",
+                "deb http://deb.debian.org/debian-security bookworm-security main"}));
+  // One-line style, security first, options and extra components kept.
+  std::string list = "deb http://security.debian.org/debian-security bookworm-security main\n"
+                     "# deb http://commented/debian bookworm main\n"
+                     "deb [arch=amd64] http://mirror.example/debian bookworm main contrib\n";
+  EXPECT_EQ(docker::debian_source_lines(list, "", "bookworm"),
+            (std::vector<std::string>{
+                "deb http://mirror.example/debian bookworm main contrib",
+                "deb http://security.debian.org/debian-security bookworm-security main"}));
+  EXPECT_TRUE(docker::debian_source_lines("deb-src http://x/debian bookworm main\n", "",
+                                          "bookworm")
+                  .empty());
+}
+
 TEST(BaseImage, NamesAndEngineArguments) {
   docker::BaseImageOptions options;
   EXPECT_EQ(docker::base_image_name(options), "lupa-base:bookworm");
