@@ -5,7 +5,9 @@
 #   loupe-r1   the same with 1 replica
 #   group      lupa's default: screening + group testing over one worker container per core
 # All three explore whole syscalls only, as Loupe does (--no-features --no-paths
-# --no-collective --no-static); DEPTH=1 adds a fourth run, lupa's default with every part.
+# --no-collective --no-static); DEPTH=1 adds a run of lupa's default with every part, and
+# JOBS="3 4" a run of group with that many worker containers each (more than one per core:
+# the issue bounds the default by the cores, these rows show how far the waits would let it go).
 # Same image, same discovery backend, same test script. Prints each run's exploration time
 # and probe runs, the speed-ups over loupe-r2 and loupe-r1 measured in this one run, and fails
 # unless all reached the same verdicts (dyn.csv identical).
@@ -41,12 +43,15 @@ run loupe-r2 --strategy loupe --replicas 2 "${syscall_level[@]}"
 run loupe-r1 --strategy loupe --replicas 1 "${syscall_level[@]}"
 run group "${syscall_level[@]}"
 [ -n "${DEPTH:-}" ] && run group-all
+for jobs in ${JOBS:-}; do
+  run "group-j$jobs" --jobs "$jobs" "${syscall_level[@]}"
+done
 
 used=$(awk -F, '!/^#/ && $2 == "Y"' "$work/group.csv" | wc -l)
 echo "lupa generate apps/nginx/wrk.toml: $used syscalls used${ONLY:+, exploring $ONLY}, $(nproc) CPUs, Docker"
-printf "  %-9s %6s %9s %13s %13s\n" strategy runs seconds "vs loupe-r2" "vs loupe-r1"
+printf "  %-10s %6s %9s %13s %13s\n" strategy runs seconds "vs loupe-r2" "vs loupe-r1"
 for name in "${names[@]}"; do
-  printf "  %-9s %6s %9s %12sx %12sx\n" "$name" "${runs[$name]}" "${seconds[$name]}" \
+  printf "  %-10s %6s %9s %12sx %12sx\n" "$name" "${runs[$name]}" "${seconds[$name]}" \
     "$(awk -v a="${seconds[loupe-r2]}" -v b="${seconds[$name]}" 'BEGIN { printf "%.1f", a / b }')" \
     "$(awk -v a="${seconds[loupe-r1]}" -v b="${seconds[$name]}" 'BEGIN { printf "%.1f", a / b }')"
 done
