@@ -220,7 +220,7 @@ std::string pseudo_file_pattern(std::string_view path) {
     return !s.empty() &&
            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
-  // Components after "/proc/": [0] is the pid, [1] == "task" makes [2] a tid.
+  // Components after "/proc/": [0] is the pid (or "self"), [1] == "task" makes [2] a tid.
   constexpr std::string_view k_proc = "/proc/";
   if (!path.starts_with(k_proc)) {
     return std::string(path);
@@ -233,6 +233,9 @@ std::string pseudo_file_pattern(std::string_view path) {
     std::string_view part = rest.substr(0, slash);
     if (index == 0 && all_digits(part)) {
       out += "[pid]";
+      pid = true;
+    } else if (index == 0 && part == "self") {
+      out += part;
       pid = true;
     } else if (index == 2 && pid && all_digits(part) && out.ends_with("/task/")) {
       out += "[tid]";

@@ -83,8 +83,8 @@ FeatureResult feature_result(const FeatureKey& key, uint64_t count);
 ArgRule arg_rule(const FeatureKey& key, Injection injection);
 
 // The path that stands for `path` in exploration and in results: a process id right below
-// /proc ("/proc/4242/stat") becomes "[pid]" and a thread id below its task/ "[tid]", since both
-// change from run to run; any other path is itself. Path rules match by this pattern.
+// /proc ("/proc/4242/stat") becomes "[pid]" and a thread id below its (or /proc/self's) task/
+// "[tid]", since both change from run to run; any other path is itself. Path rules match by this pattern.
 std::string pseudo_file_pattern(std::string_view path);
 
 } // namespace core

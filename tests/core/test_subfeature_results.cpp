@@ -45,6 +45,9 @@ TEST(PseudoFiles, PidsBecomeOnePattern) {
   EXPECT_EQ(pseudo_file_pattern("/proc/1/task/22/stat"), "/proc/[pid]/task/[tid]/stat");
   EXPECT_EQ(pseudo_file_pattern("/proc/12"), "/proc/[pid]");
   EXPECT_EQ(pseudo_file_pattern("/proc/self/stat"), "/proc/self/stat");
+  // memcached names each of its threads through /proc/self/task/TID/comm.
+  EXPECT_EQ(pseudo_file_pattern("/proc/self/task/104/comm"), "/proc/self/task/[tid]/comm");
+  EXPECT_EQ(pseudo_file_pattern("/proc/self/task"), "/proc/self/task");
   EXPECT_EQ(pseudo_file_pattern("/proc/irq/5/x"), "/proc/irq/5/x")
       << "only a pid right below /proc";
   EXPECT_EQ(pseudo_file_pattern("/dev/pts/3"), "/dev/pts/3");
