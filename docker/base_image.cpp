@@ -174,15 +174,6 @@ std::string base_image_name(const BaseImageOptions& options) {
   return "lupa-base:" + options.suite;
 }
 
-std::string debian_mirror(std::string_view sources_list, std::string_view deb822) {
-  for (const AptEntry& e : apt_entries(sources_list, deb822)) {
-    if (is_debian_archive(e.uri)) {
-      return e.uri;
-    }
-  }
-  return "";
-}
-
 std::vector<std::string> debian_source_lines(std::string_view sources_list,
                                              std::string_view deb822, std::string_view suite) {
   std::vector<AptEntry> entries = apt_entries(sources_list, deb822);
@@ -200,7 +191,10 @@ std::vector<std::string> debian_source_lines(std::string_view sources_list,
   }
   for (std::string_view pocket : {"", "-updates", "-security"}) {
     for (const AptEntry& e : entries) {
-      if (e.suite != release + std::string(pocket)) {
+      // The release and its updates come from a Debian archive: an old-style security entry
+      // ("deb http://security.debian.org/... bookworm main") is not the release.
+      bool archive = pocket == "-security" || is_debian_archive(e.uri);
+      if (e.suite != release + std::string(pocket) || !archive) {
         continue;
       }
       std::string line = fmt::format("deb {} {}{} {}", e.uri, suite, pocket,
@@ -238,10 +232,13 @@ util::Result<BaseImage> ensure_base_image(const Engine& engine, const BaseImageO
   // The cached tarball's name says what it holds: suite, packages, and the pockets.
   std::vector<std::string> sources = source_lines(options);
   std::string pockets;
-  for (std::string_view pocket : {"-updates ", "-security "}) {
-    if (std::any_of(sources.begin(), sources.end(),
-                    [&](const std::string& line) { return line.find(pocket) != std::string::npos; })) {
-      pockets += "+" + std::string(pocket.substr(1, pocket.size() - 2));
+  for (std::string pocket : {"updates", "security"}) {
+    std::string suite = options.suite + "-" + pocket;
+    if (std::any_of(sources.begin(), sources.end(), [&](const std::string& line) {
+          std::vector<std::string> words = words_of(line);
+          return std::find(words.begin(), words.end(), suite) != words.end();
+        })) {
+      pockets += "+" + pocket;
     }
   }
   fs::path tarball = cache / fmt::format("rootfs-{}-{}{}.tar", options.suite,

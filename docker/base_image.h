@@ -41,14 +41,10 @@ struct BaseImage {
 // The image tag for `options` ("lupa-base:<suite>").
 std::string base_image_name(const BaseImageOptions& options);
 
-// The first Debian archive URI in apt's sources (`sources_list` and `deb822` texts: the
-// contents of /etc/apt/sources.list and /etc/apt/sources.list.d/*.sources), or empty.
-std::string debian_mirror(std::string_view sources_list, std::string_view deb822);
-
 // The one-line apt entries ("deb URI SUITE COMPONENTS") of the machine's own Debian release
 // and of its -updates and -security pockets, retargeted at `suite`, in that order: the base
 // image gets the same sources, security updates included. Empty when no Debian archive is
-// listed.
+// listed. (Written by hand: libapt-pkg would parse apt's sources, but it is no dependency.)
 std::vector<std::string> debian_source_lines(std::string_view sources_list,
                                              std::string_view deb822, std::string_view suite);
 

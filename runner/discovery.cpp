@@ -106,9 +106,10 @@ util::Result<ContainerDiscovery> discover_ebpf(const ContainerSetup& setup, Cont
   }
 
   ContainerDiscovery out;
-  // Benchmark mode, the phases the strategy schedules by, each a run cut short: what the app
-  // calls until it is ready, and until the test script decided (killed there: the calls
-  // missing are its shutdown). Empty when the cut run did not end as it should.
+  // Benchmark mode, the app's phases, each a run cut short: what it calls until it is ready
+  // (set-up, recorded in results.json as under ptrace, where it is a free snapshot), and until
+  // the test script decided (killed there: the calls missing are its shutdown, which the
+  // strategy groups freely). Empty when the cut run did not end as it should.
   std::map<int, uint64_t> startup;
   std::map<int, uint64_t> before_verdict;
   if (setup.app.mode == explorer::Mode::benchmark) {

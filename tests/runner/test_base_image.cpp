@@ -8,21 +8,25 @@
 
 #include <algorithm>
 
-TEST(DebianMirror, Deb822First) {
-  EXPECT_EQ(docker::debian_mirror("deb http://old.example/debian bookworm main\n",
-                                  "Types: deb\n# comment\nURIs: http://deb.debian.org/debian\n"
-                                  "Suites: bookworm\n\nURIs: http://deb.debian.org/debian-security\n"),
-            "http://deb.debian.org/debian");
+TEST(DebianSources, Deb822First) {
+  std::vector<std::string> lines = docker::debian_source_lines(
+      "deb http://old.example/debian bookworm main\n",
+      "Types: deb\n# comment\nURIs: http://deb.debian.org/debian\n"
+      "Suites: bookworm\n\nURIs: http://deb.debian.org/debian-security\n",
+      "bookworm");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.front(), "deb http://deb.debian.org/debian bookworm main");
 }
 
-TEST(DebianMirror, OneLineStyleWithOptionsAndNoSecurity) {
-  EXPECT_EQ(docker::debian_mirror("# deb http://commented/ x\n"
-                                  "deb http://security.debian.org/debian-security bookworm main\n"
-                                  "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian "
-                                  "bookworm main\n",
-                                  ""),
-            "http://mirror.example/debian");
-  EXPECT_EQ(docker::debian_mirror("", ""), "");
+TEST(DebianSources, OneLineStyleWithOptionsAndNoSecurityAsTheRelease) {
+  // An old-style security entry names the release's suite, but is not the release.
+  EXPECT_EQ(docker::debian_source_lines(
+                "# deb http://commented/ x\n"
+                "deb http://security.debian.org/debian-security bookworm main\n"
+                "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian bookworm main\n",
+                "", "bookworm"),
+            std::vector<std::string>{"deb http://mirror.example/debian bookworm main"});
+  EXPECT_TRUE(docker::debian_source_lines("", "", "bookworm").empty());
 }
 
 TEST(DebianSources, TheReleaseItsUpdatesAndItsSecurityPocketRetargeted) {
